@@ -1,0 +1,81 @@
+import type { Access } from "../access.js";
+import type { Effect, Reason } from "../decision.js";
+
+/** Kinds of audit event. */
+export type AuditEventType =
+  | "identity.issued"
+  | "intent.declared"
+  | "context.delegated"
+  | "context.revoked"
+  | "context.paused"
+  | "context.resumed"
+  | "tool.decision"
+  | "tool.outcome"
+  | "approval.asked"
+  | "approval.granted"
+  | "approval.denied";
+
+/** The reasoning step a call belongs to, as set by a framework integration or the caller. */
+export interface ReasoningLink {
+  /** Conversation or run id (`gen_ai.conversation.id`). */
+  readonly conversationId?: string;
+  /** Trace id of the agent run. */
+  readonly traceId?: string;
+  /** Id of the reasoning step that issued the call. */
+  readonly stepId?: string;
+  /** Id of the step that led to it. */
+  readonly parentStepId?: string;
+  /** Digest of the model's stated rationale (never the text itself). */
+  readonly rationaleDigest?: string;
+}
+
+/**
+ * One audit event. Field names follow the OpenTelemetry GenAI semantic conventions where they
+ * exist (`gen_ai.*`); the rest live in the `mandate.*` namespace.
+ */
+export interface AuditEvent {
+  /** ULID of the event. */
+  readonly id: string;
+  /** Position in this process's stream, from 1. */
+  readonly seq: number;
+  /** ISO 8601 time. */
+  readonly time: string;
+  readonly type: AuditEventType;
+  readonly "gen_ai.agent.id": string;
+  readonly "gen_ai.agent.name": string;
+  readonly "gen_ai.conversation.id"?: string;
+  readonly "gen_ai.tool.name"?: string;
+  readonly "gen_ai.tool.call.id"?: string;
+  readonly "mandate.sponsor": string;
+  readonly "mandate.tenant"?: string;
+  readonly "mandate.context.id"?: string;
+  /** Context ids from the root to this context: who delegated to whom. */
+  readonly "mandate.context.path"?: readonly string[];
+  readonly "mandate.intent.id"?: string;
+  readonly "mandate.reasoning"?: ReasoningLink;
+  readonly "mandate.decision"?: Effect;
+  readonly "mandate.deviation"?: boolean;
+  readonly "mandate.reasons"?: readonly Reason[];
+  readonly "mandate.accesses"?: readonly Access[];
+  /** For `tool.outcome`: how the call ended. */
+  readonly "mandate.outcome"?: "ok" | "error" | "aborted";
+  readonly "mandate.duration_ms"?: number;
+  readonly "mandate.error"?: string;
+  /** Event-specific details (the declared intent, the revocation reason…). */
+  readonly "mandate.detail"?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Where audit events go. Adapters implement `write`; batching, back-pressure, retries and the
+ * fail-closed policy live once in core's queue.
+ *
+ * `write` receives events in order and resolves once they are stored; it rejects if any were not.
+ * A rejected batch is retried as a whole, so a sink must treat a repeated event id as already
+ * written (idempotent by id).
+ */
+export interface AuditSink {
+  write(events: readonly AuditEvent[]): Promise<void>;
+  /** Makes everything written so far durable. */
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,162 @@
+import type { ReasoningLink } from "./audit/audit-event.js";
+import type { Decision } from "./decision.js";
+import { type Metered, Usage } from "./limits.js";
+import type { AgentIdentity, IdentityInput } from "./schema/identity.js";
+import type { IntentDeclaration, IntentInput, Limits } from "./schema/intent.js";
+import type { CompiledScope } from "./scope/compiled-scope.js";
+import type { AnyTool, ToolDefinition } from "./tool.js";
+
+/** One tool call, as a framework or the guard hands it to `check`. */
+export interface ToolCall {
+  /** The tool's registered name, or its definition. */
+  readonly tool: string | AnyTool;
+  readonly args: unknown;
+  /** The framework's tool-call id (`gen_ai.tool.call.id`); generated when absent. */
+  readonly callId?: string;
+  /** The reasoning step behind the call, for the audit trail. */
+  readonly reasoning?: ReasoningLink;
+}
+
+/** Per-call extras a guarded tool accepts besides its arguments. */
+export interface CallOptions {
+  readonly callId?: string;
+  readonly reasoning?: ReasoningLink;
+  /** The caller's own signal: aborting it aborts the call. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a guarded function receives besides its arguments. */
+export interface ToolRun {
+  /** Aborted when the context (or an ancestor) is revoked, or the caller's signal aborts. */
+  readonly signal: AbortSignal;
+  readonly context: AgentContext;
+  readonly decision: Decision;
+}
+
+/** A guarded tool: same arguments and result as the function it wraps, checked on every call. */
+export type GuardedTool<A, R> = (args: A, options?: CallOptions) => Promise<R>;
+
+/** @internal What a context needs from the Mandate that created it. */
+export interface ContextHost {
+  check(context: AgentContext, call: ToolCall): Decision;
+  guard<A, R>(
+    context: AgentContext,
+    tool: string | ToolDefinition<A>,
+    fn: (args: A, run: ToolRun) => R | Promise<R>,
+  ): GuardedTool<A, Awaited<R>>;
+  delegate(
+    parent: AgentContext,
+    identity: AgentIdentity | IdentityInput,
+    intent: IntentInput,
+  ): Promise<AgentContext>;
+  revoke(contextId: string, reason?: string): Promise<void>;
+  pause(contextId: string, reason?: string): Promise<void>;
+  resume(contextId: string): Promise<void>;
+}
+
+/**
+ * A runtime context: one agent instance acting under one declared intent, as a node in the
+ * delegation tree. Created by `mandate.declare` (a root) or `context.delegate` (a child).
+ *
+ * Revoking or pausing a context affects its whole subtree at once: every check reads the state of
+ * each context on its path from the root, so nothing has to be walked or cascaded.
+ */
+export class AgentContext implements Metered {
+  readonly id: string;
+  readonly identity: AgentIdentity;
+  readonly intent: IntentDeclaration;
+  readonly parent: AgentContext | undefined;
+  /** Context ids from the root to this context. */
+  readonly path: readonly string[];
+  /** When this context stops working: the earliest of its ttl, its ancestors' and its identity's. */
+  readonly expiresAt: number;
+  readonly limits: Limits;
+  readonly usage: Usage;
+  /** @internal this context and its ancestors that have limits, nearest first */
+  readonly metered: readonly Metered[];
+  /** @internal */
+  readonly ceiling: CompiledScope;
+  /** @internal */
+  readonly scope: CompiledScope;
+  readonly #host: ContextHost;
+
+  /** @internal use `mandate.declare` or `context.delegate` */
+  constructor(
+    host: ContextHost,
+    fields: {
+      id: string;
+      identity: AgentIdentity;
+      intent: IntentDeclaration;
+      parent: AgentContext | undefined;
+      ceiling: CompiledScope;
+      scope: CompiledScope;
+      now: number;
+    },
+  ) {
+    this.#host = host;
+    this.id = fields.id;
+    this.identity = fields.identity;
+    this.intent = fields.intent;
+    this.parent = fields.parent;
+    this.path = fields.parent ? [...fields.parent.path, fields.id] : [fields.id];
+    this.limits = fields.intent.limits;
+    this.usage = new Usage(this.limits, fields.now);
+    const own = this.limits.ttlMs !== undefined ? fields.now + this.limits.ttlMs : Number.POSITIVE_INFINITY;
+    this.expiresAt = Math.min(
+      own,
+      fields.parent?.expiresAt ?? Number.POSITIVE_INFINITY,
+      fields.identity.expiresAt ?? Number.POSITIVE_INFINITY,
+    );
+    const metered = Object.keys(this.limits).some((k) => k !== "ttlMs" && k !== "costs")
+      ? [this as Metered]
+      : [];
+    this.metered = fields.parent ? [...metered, ...fields.parent.metered] : metered;
+    this.ceiling = fields.ceiling;
+    this.scope = fields.scope;
+  }
+
+  /** How deep in the delegation tree: 0 for a root. */
+  get depth(): number {
+    return this.path.length - 1;
+  }
+
+  /** Checks a call without running anything. An allow consumes one call from the limits. */
+  check(call: ToolCall): Decision {
+    return this.#host.check(this, call);
+  }
+
+  /**
+   * Wraps a function as a guarded tool of this context: every call is checked, audited, run with
+   * an `AbortSignal` tied to the context, and its outcome audited. A denied call rejects with a
+   * `DeniedError` and never reaches the function.
+   */
+  guard<A, R>(
+    tool: string | ToolDefinition<A>,
+    fn: (args: A, run: ToolRun) => R | Promise<R>,
+  ): GuardedTool<A, Awaited<R>> {
+    return this.#host.guard(this, tool, fn);
+  }
+
+  /**
+   * Creates a child context for another agent instance (or a sub-task of this one) with a narrower
+   * intent. Fails with `ERR_BEYOND_PARENT` naming the entry or limit that would exceed this one.
+   */
+  delegate(identity: AgentIdentity | IdentityInput, intent: IntentInput): Promise<AgentContext> {
+    return this.#host.delegate(this, identity, intent);
+  }
+
+  /** Revokes this context and its whole subtree, for good. In-flight calls are aborted. */
+  revoke(reason?: string): Promise<void> {
+    return this.#host.revoke(this.id, reason);
+  }
+
+  /** Pauses this context and its subtree until {@link resume}. */
+  pause(reason?: string): Promise<void> {
+    return this.#host.pause(this.id, reason);
+  }
+
+  /** Resumes a paused context; calls waiting on the pause proceed. */
+  resume(): Promise<void> {
+    return this.#host.resume(this.id);
+  }
+}

@@ -1,0 +1,226 @@
+import type { Access } from "./access.js";
+import type { AgentContext } from "./context.js";
+import { type Decision, type Effect, isDeviation, type Reason } from "./decision.js";
+import { limitShortfall } from "./limits.js";
+import type { Policy, PolicyVerdict } from "./policy.js";
+import type { RevocationStore } from "./revocation/revocation-store.js";
+import type { ScopeMiss } from "./scope/compiled-scope.js";
+import { type AnyTool, inspectCall } from "./tool.js";
+
+/** What the pipeline reads besides the context. */
+export interface EvaluationEnv {
+  readonly store: RevocationStore;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+  readonly policies: readonly Policy[];
+}
+
+/** A decision before it is committed (audited, and counted against limits). */
+export interface Evaluation {
+  readonly decision: Decision;
+  /** The resolved tool, when there is one. */
+  readonly tool: AnyTool | undefined;
+  /** True when the only thing in the way is a paused context on the path (the guard may wait). */
+  readonly paused: boolean;
+}
+
+const NONE: readonly Access[] = [];
+const NO_REASONS: readonly Reason[] = [];
+
+/**
+ * Why a context cannot act right now, if it cannot: a stale revocation view, a revoked context on
+ * its path (nearest first; revocation wins over pause), a paused one, or expiry. O(depth).
+ */
+export function contextState(store: RevocationStore, ctx: AgentContext, now: number): Reason | undefined {
+  if (!store.fresh)
+    return { code: "store.unavailable", message: "revocation state is stale; failing closed" };
+  const path = ctx.path;
+  let pausedBy: string | undefined;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const id = path[i] as string;
+    const status = store.status(id);
+    if (status === undefined) continue;
+    if (status.state === "revoked") {
+      const by = id === ctx.id ? "" : ` (ancestor ${id})`;
+      return { code: "context.revoked", message: `context revoked${by}: ${status.reason}`, contextId: id };
+    }
+    pausedBy ??= id;
+  }
+  if (pausedBy !== undefined) {
+    const by = pausedBy === ctx.id ? "" : ` (ancestor ${pausedBy})`;
+    return { code: "context.paused", message: `context paused${by}`, contextId: pausedBy };
+  }
+  if (now >= ctx.expiresAt) return { code: "context.expired", message: "context expired", contextId: ctx.id };
+  return undefined;
+}
+
+function verdictOf(v: PolicyVerdict): { effect: string; reason: string | undefined } {
+  return typeof v === "string" ? { effect: v, reason: undefined } : { effect: v.effect, reason: v.reason };
+}
+
+function describeMiss(
+  miss: ScopeMiss,
+  access: Access,
+  purpose: string,
+): { code: Reason["code"]; message: string } {
+  const intent = `the declared intent ("${purpose}")`;
+  switch (miss.shortfall) {
+    case "action":
+      return { code: "intent.action_undeclared", message: `action "${access.action}" is not in ${intent}` };
+    case "resource":
+      return {
+        code: "intent.resource_undeclared",
+        message: `resource "${access.resource}" is not in ${intent} for ${access.action}`,
+      };
+    case "data":
+      return {
+        code: "intent.data_undeclared",
+        message: `data class "${miss.dataClass}" is not in ${intent} (${access.action} on ${access.resource})`,
+      };
+    case "constraint":
+      return {
+        code: "intent.constraint_violated",
+        message: `argument "${miss.argument}" breaks a constraint of ${intent}`,
+      };
+  }
+}
+
+/**
+ * The decision pipeline, without side effects: context state (revoked, paused, expired) along the
+ * whole path → inspection → ceiling and intent → limits → policies. Committing the result (audit,
+ * limit counters, events) is the caller's job, so that a paused call can wait and re-evaluate.
+ */
+export function evaluate(
+  env: EvaluationEnv,
+  ctx: AgentContext | undefined,
+  contextId: string,
+  toolRef: string | AnyTool,
+  args: unknown,
+  callId: string,
+  now: number,
+): Evaluation {
+  const toolName = typeof toolRef === "string" ? toolRef : toolRef.name;
+  const hard = (reason: Reason, paused = false, tool?: AnyTool): Evaluation => ({
+    decision: {
+      effect: "deny",
+      deviation: false,
+      reasons: [reason],
+      accesses: NONE,
+      contextId,
+      tool: toolName,
+      callId,
+    },
+    tool,
+    paused,
+  });
+
+  if (ctx === undefined) return hard({ code: "context.unknown", message: `no live context "${contextId}"` });
+  const state = contextState(env.store, ctx, now);
+  if (state !== undefined) return hard(state, state.code === "context.paused");
+
+  const tool = typeof toolRef === "string" ? env.tools.get(toolRef) : toolRef;
+  if (tool === undefined)
+    return hard({ code: "tool.unknown", message: `tool "${toolName}" is not registered` });
+
+  const accesses = inspectCall(tool, args);
+  let reasons: Reason[] | undefined;
+  const add = (r: Reason) => {
+    reasons ??= [];
+    reasons.push(r);
+  };
+  for (let i = 0; i < accesses.length; i++) {
+    const a = accesses[i] as Access;
+    if (a.uninspectable) {
+      const field = a.uninspectable.field ? ` "${a.uninspectable.field}"` : "";
+      add({
+        code: "access.uninspectable",
+        message: `argument${field} not understood: ${a.uninspectable.reason}`,
+        access: i,
+      });
+      continue;
+    }
+    const over = ctx.ceiling.miss(a, args);
+    if (over) {
+      const r: { code: "ceiling.exceeded"; message: string; access: number; dataClass?: string } = {
+        code: "ceiling.exceeded",
+        message: `${a.action} on ${a.resource} exceeds the roles of ${ctx.identity.name} (${ctx.identity.roles.join(", ")})`,
+        access: i,
+      };
+      if (over.dataClass !== undefined) r.dataClass = over.dataClass;
+      add(r);
+    }
+    const miss = ctx.scope.miss(a, args);
+    if (miss) {
+      const { code, message } = describeMiss(miss, a, ctx.intent.purpose);
+      add(
+        miss.dataClass === undefined
+          ? { code, message, access: i }
+          : { code, message, access: i, dataClass: miss.dataClass },
+      );
+    }
+  }
+
+  if (reasons === undefined) {
+    const limit = limitShortfall(ctx.metered, tool.name, tool.cost, now);
+    if (limit) add(limit);
+  }
+
+  let ask = false;
+  if (reasons === undefined && env.policies.length > 0) {
+    const input = {
+      identity: ctx.identity,
+      intent: ctx.intent,
+      path: ctx.path,
+      tool: tool.name,
+      args,
+      accesses,
+    };
+    for (const policy of env.policies) {
+      let v: { effect: string; reason: string | undefined };
+      try {
+        v = verdictOf(policy.evaluate(input));
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        add({ code: "policy.error", message: `policy "${policy.name}" failed: ${why}`, policy: policy.name });
+        continue;
+      }
+      if (v.effect === "deny") {
+        add({
+          code: "policy.denied",
+          message: v.reason ?? `denied by policy "${policy.name}"`,
+          policy: policy.name,
+        });
+      } else if (v.effect === "ask") {
+        ask = true;
+        add({
+          code: "policy.ask",
+          message: v.reason ?? `policy "${policy.name}" asks for approval`,
+          policy: policy.name,
+        });
+      }
+    }
+  }
+
+  let effect: Effect = "allow";
+  let deviation = false;
+  if (reasons !== undefined) {
+    deviation = true;
+    const blocking = reasons.some((r) => r.code !== "policy.ask");
+    if (ctx.intent.mode === "monitor" && reasons.every((r) => isDeviation(r.code))) effect = "allow";
+    else effect = blocking ? "deny" : ask ? "ask" : "allow";
+    // An approval request alone is not a deviation: the policy asked for a human, nothing strayed.
+    if (!blocking) deviation = false;
+  }
+  return {
+    decision: {
+      effect,
+      deviation,
+      reasons: reasons ?? NO_REASONS,
+      accesses,
+      contextId,
+      tool: tool.name,
+      callId,
+    },
+    tool,
+    paused: false,
+  };
+}

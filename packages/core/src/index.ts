@@ -1,0 +1,55 @@
+/**
+ * Mandate core: per-instance agent identity, declared intent, and guarded tool calls.
+ * Runtime-neutral: no `node:` imports here (Node-only parts live in `@mandate/core/node`).
+ * @packageDocumentation
+ */
+export { type Access, type Inspector, uninspectable } from "./access.js";
+export type { AuditEvent, AuditEventType, AuditSink, ReasoningLink } from "./audit/audit-event.js";
+export type { AuditQueueOptions } from "./audit/audit-queue.js";
+export { type MemoryAuditSink, memoryAuditSink } from "./audit/memory-audit-sink.js";
+export {
+  AgentContext,
+  type CallOptions,
+  type GuardedTool,
+  type ToolCall,
+  type ToolRun,
+} from "./context.js";
+export { type Decision, type Effect, isDeviation, type Reason, type ReasonCode } from "./decision.js";
+export { canonicalJson, digestText, digestValue } from "./digest.js";
+export { type Duration, toMillis } from "./duration.js";
+export { DeniedError, type FieldIssue, MandateError, type MandateErrorCode } from "./errors.js";
+export { newId } from "./ids.js";
+export {
+  type PathInspectorOptions,
+  pathInspector,
+  type RecipientsInspectorOptions,
+  recipientsInspector,
+  type UrlInspectorOptions,
+  urlInspector,
+} from "./inspectors/index.js";
+export {
+  type ApprovalRequest,
+  type Approver,
+  type AuditOptions,
+  createMandate,
+  type Mandate,
+  type MandateEvents,
+  type MandateOptions,
+} from "./mandate.js";
+export type { Policy, PolicyInput, PolicyVerdict } from "./policy.js";
+export {
+  type MemoryRevocationStoreOptions,
+  memoryRevocationStore,
+} from "./revocation/memory-revocation-store.js";
+export type {
+  ContextState,
+  ContextStatus,
+  RevocationStore,
+  StatusListener,
+} from "./revocation/revocation-store.js";
+export { AgentIdentity, IdentityInput } from "./schema/identity.js";
+export { IntentDeclaration, IntentInput, type Limits, type LimitsInput } from "./schema/intent.js";
+export { ArgumentConstraint, Scope, ScopeEntry } from "./schema/scope.js";
+export { compileGlob, type Glob, globIncludes } from "./scope/glob.js";
+export { type ScopeExcess, scopeExcess, scopeIncludes } from "./scope/scope-includes.js";
+export { type AnyTool, defineTool, type ToolDefinition } from "./tool.js";

@@ -1,0 +1,749 @@
+import { EventEmitter } from "eventemitter3";
+import { z } from "zod";
+import type { AuditSink } from "./audit/audit-event.js";
+import { AuditQueue, type AuditQueueOptions } from "./audit/audit-queue.js";
+import { decisionEvent, lifecycleEvent, outcomeEvent } from "./audit/event-builders.js";
+import { memoryAuditSink } from "./audit/memory-audit-sink.js";
+import {
+  AgentContext,
+  type CallOptions,
+  type ContextHost,
+  type GuardedTool,
+  type ToolCall,
+  type ToolRun,
+} from "./context.js";
+import type { Decision, Reason } from "./decision.js";
+import { digestText, digestValue } from "./digest.js";
+import { toMillis } from "./duration.js";
+import { DeniedError, type FieldIssue, invalid, MandateError } from "./errors.js";
+import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./evaluate.js";
+import { newId } from "./ids.js";
+import { consume } from "./limits.js";
+import type { Policy } from "./policy.js";
+import { memoryRevocationStore } from "./revocation/memory-revocation-store.js";
+import type { RevocationStore } from "./revocation/revocation-store.js";
+import { parseOrThrow } from "./schema/field-issues.js";
+import { AgentIdentity, IdentityInput } from "./schema/identity.js";
+import { type IntentDeclaration, IntentInput, type Limits } from "./schema/intent.js";
+import { Scope } from "./schema/scope.js";
+import { CompiledScope } from "./scope/compiled-scope.js";
+import { scopeExcess } from "./scope/scope-includes.js";
+import type { AnyTool, ToolDefinition } from "./tool.js";
+
+/** Asked when a policy says `ask`; resolves true to let the call run. */
+export type Approver = (request: ApprovalRequest) => Promise<boolean>;
+
+/** What an approver is shown. */
+export interface ApprovalRequest {
+  readonly decision: Decision;
+  readonly context: AgentContext;
+  readonly args: unknown;
+}
+
+/** Audit settings: a sink, and how the queue in front of it behaves. */
+export interface AuditOptions extends AuditQueueOptions {
+  readonly sink: AuditSink;
+  /**
+   * Durable mode: a guarded call waits until its decision event is written before the tool runs
+   * (default false: the event is written in the background).
+   */
+  readonly durable?: boolean;
+  /** In durable mode, how long to wait for the sink before denying (default 5 s). */
+  readonly durableTimeoutMs?: number;
+}
+
+/** Options of {@link createMandate}. */
+export interface MandateOptions {
+  /** Roles and the scope each grants: an identity's ceiling is the union of its roles. */
+  readonly roles: Readonly<Record<string, Scope>>;
+  /** The tools agents may call. */
+  readonly tools?: readonly AnyTool[];
+  /** Code policies run on every call after scope and limits. */
+  readonly policies?: readonly Policy[];
+  /** Where revocations and pauses live (default: in memory, this process only). */
+  readonly revocations?: RevocationStore;
+  /** Where audit events go (default: in memory). */
+  readonly audit?: AuditSink | AuditOptions;
+  /** Asked when a policy says `ask`. Without one, such calls are denied (`approval.required`). */
+  readonly approver?: Approver;
+  /** How long a call to a paused context waits for resume before it is denied (default 0: deny at once). */
+  readonly pauseWaitMs?: number;
+  /** Deepest delegation allowed; a root is depth 0 (default 16). */
+  readonly maxDepth?: number;
+  /** Clock, epoch milliseconds (for tests). */
+  readonly now?: () => number;
+}
+
+/** Live events, for dashboards and hooks. Listeners run synchronously: keep them cheap. */
+export interface MandateEvents {
+  decision: (decision: Decision, context: AgentContext | undefined) => void;
+  deviation: (decision: Decision, context: AgentContext) => void;
+  revoked: (contextId: string, reason: string) => void;
+  paused: (contextId: string, reason: string) => void;
+  resumed: (contextId: string) => void;
+  "audit.error": (error: unknown) => void;
+  "audit.overflow": (decision: Decision) => void;
+}
+
+/** The entry point: issues identities, declares intents, and checks and guards tool calls. */
+export interface Mandate {
+  readonly events: EventEmitter<MandateEvents>;
+  /** Issues an identity for one new agent instance. */
+  identity(input: IdentityInput): AgentIdentity;
+  /** Declares what an agent instance will do, creating a root runtime context. */
+  declare(identity: AgentIdentity | IdentityInput, intent: IntentInput): Promise<AgentContext>;
+  /** A live context of this process by id. */
+  context(id: string): AgentContext | undefined;
+  /** Checks one call without running it (for framework hooks). Unknown context ids are denied. */
+  check(context: AgentContext | string, call: ToolCall): Decision;
+  /** Revokes a context and its whole subtree, for good. */
+  revoke(contextId: string, reason?: string): Promise<void>;
+  /** Pauses a context and its subtree. */
+  pause(contextId: string, reason?: string): Promise<void>;
+  /** Resumes a paused context. */
+  resume(contextId: string): Promise<void>;
+  /** Resolves once every audit event so far is written. */
+  flush(): Promise<void>;
+  /** Flushes audit and closes the sink and store. */
+  close(): Promise<void>;
+}
+
+const Options = z.object({
+  roles: z.record(z.string().min(1), Scope),
+  maxDepth: z.number().int().min(0).max(64).optional(),
+  pauseWaitMs: z.number().int().min(0).optional(),
+});
+
+const ToolShape = z.object({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/, { message: "must be a tool name of [A-Za-z0-9_.:-]" }),
+  action: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, { message: "must be a concrete action like db.read" }),
+  cost: z.number().nonnegative().finite().optional(),
+});
+
+/**
+ * Creates a Mandate. Everything defaults to embedded, in-memory parts: a memory revocation store
+ * and a memory audit sink (use `jsonlAuditSink` from `@mandate/core/node` for a file).
+ */
+export function createMandate(options: MandateOptions): Mandate {
+  return new Runtime(options);
+}
+
+interface Active {
+  readonly controller: AbortController;
+  count: number;
+}
+
+class Runtime implements Mandate, ContextHost {
+  readonly events = new EventEmitter<MandateEvents>();
+  private readonly roles: Readonly<Record<string, Scope>>;
+  private readonly tools = new Map<string, AnyTool>();
+  private readonly policies: readonly Policy[];
+  private readonly store: RevocationStore;
+  private readonly sink: AuditSink;
+  private readonly queue: AuditQueue;
+  private readonly durable: boolean;
+  private readonly durableTimeoutMs: number;
+  private readonly approver: Approver | undefined;
+  private readonly pauseWaitMs: number;
+  private readonly maxDepth: number;
+  private readonly now: () => number;
+  private readonly contexts = new Map<string, AgentContext>();
+  /** Contexts with calls in flight, and the signal those calls run with. */
+  private readonly active = new Map<AgentContext, Active>();
+  private readonly pauseWaiters = new Set<{ path: readonly string[]; wake: () => void }>();
+  private readonly env: EvaluationEnv;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  private sweepAt = 1024;
+
+  constructor(options: MandateOptions) {
+    const parsed = parseOrThrow(Options, options, "ERR_INVALID_CONFIG", "configuration");
+    this.roles = parsed.roles;
+    for (const [i, tool] of (options.tools ?? []).entries()) this.register(tool, `tools[${i}]`);
+    this.policies = options.policies ?? [];
+    this.store = options.revocations ?? memoryRevocationStore();
+    const audit: AuditOptions =
+      options.audit === undefined
+        ? { sink: memoryAuditSink() }
+        : "write" in options.audit
+          ? { sink: options.audit }
+          : options.audit;
+    this.sink = audit.sink;
+    this.queue = new AuditQueue(audit.sink, audit, (err) => this.events.emit("audit.error", err));
+    this.durable = audit.durable ?? false;
+    this.durableTimeoutMs = audit.durableTimeoutMs ?? 5_000;
+    this.approver = options.approver;
+    this.pauseWaitMs = parsed.pauseWaitMs ?? 0;
+    this.maxDepth = parsed.maxDepth ?? 16;
+    this.now = options.now ?? Date.now;
+    this.env = { store: this.store, tools: this.tools, policies: this.policies };
+    this.unsubscribe = this.store.subscribe((id, status) => this.onStatus(id, status?.state, status?.reason));
+  }
+
+  private register(tool: AnyTool, field: string): void {
+    const r = ToolShape.safeParse(tool);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const at = [field, ...(issue?.path ?? []).map(String)].join(".");
+      throw invalid("ERR_INVALID_CONFIG", "tool", [
+        { field: at, rule: "tool", message: issue?.message ?? "" },
+      ]);
+    }
+    if (this.tools.has(tool.name)) {
+      throw invalid("ERR_INVALID_CONFIG", "tool", [
+        { field: `${field}.name`, rule: "duplicate", message: `tool "${tool.name}" is registered twice` },
+      ]);
+    }
+    this.tools.set(tool.name, tool);
+  }
+
+  // ---- identities and intents ---------------------------------------------------------------
+
+  identity(input: IdentityInput): AgentIdentity {
+    const v = parseOrThrow(IdentityInput, input, "ERR_INVALID_IDENTITY", "identity");
+    if (v.config !== undefined && v.fingerprint !== undefined) {
+      throw invalid("ERR_INVALID_IDENTITY", "identity", [
+        { field: "fingerprint", rule: "exclusive", message: "give either config or fingerprint, not both" },
+      ]);
+    }
+    this.ceilingOf(v.roles, "ERR_INVALID_IDENTITY");
+    const now = this.now();
+    const identity: AgentIdentity = {
+      id: newId(now),
+      name: v.name,
+      version: v.version ?? "0.0.0",
+      sponsor: v.sponsor,
+      roles: v.roles,
+      issuedAt: now,
+    };
+    if (v.tenant !== undefined) identity.tenant = v.tenant;
+    if (v.model !== undefined) identity.model = v.model;
+    if (v.fingerprint !== undefined) identity.fingerprint = v.fingerprint;
+    if (v.config !== undefined) {
+      identity.fingerprint = digestValue({
+        systemPrompt: v.config.systemPrompt ?? "",
+        tools: [...(v.config.tools ?? [])].sort(),
+      });
+    }
+    if (v.ttl !== undefined) identity.expiresAt = now + (toMillis(v.ttl) as number);
+    this.queue.offer(now, lifecycleEvent(now, "identity.issued", identity, undefined, { identity }), true);
+    return identity;
+  }
+
+  private resolveIdentity(identity: AgentIdentity | IdentityInput): AgentIdentity {
+    if ("id" in identity) return parseOrThrow(AgentIdentity, identity, "ERR_INVALID_IDENTITY", "identity");
+    return this.identity(identity);
+  }
+
+  /** The union of the roles' scopes; unknown roles are an error, never an empty ceiling. */
+  private ceilingOf(roles: readonly string[], code: "ERR_INVALID_IDENTITY" | "ERR_UNKNOWN_ROLE"): Scope {
+    const scope: Scope = [];
+    for (const [i, role] of roles.entries()) {
+      const entries = Object.hasOwn(this.roles, role) ? this.roles[role] : undefined;
+      if (entries === undefined) {
+        throw invalid(code === "ERR_INVALID_IDENTITY" ? "ERR_UNKNOWN_ROLE" : code, "identity", [
+          { field: `roles[${i}]`, rule: "role.unknown", message: `role "${role}" is not configured` },
+        ]);
+      }
+      scope.push(...entries);
+    }
+    return scope;
+  }
+
+  private intentOf(
+    input: IntentInput,
+    parent: IntentDeclaration | undefined,
+    now: number,
+  ): IntentDeclaration {
+    const v = parseOrThrow(IntentInput, input, "ERR_INVALID_INTENT", "intent");
+    if (v.prompt !== undefined && v.promptDigest !== undefined) {
+      throw invalid("ERR_INVALID_INTENT", "intent", [
+        { field: "promptDigest", rule: "exclusive", message: "give either prompt or promptDigest, not both" },
+      ]);
+    }
+    const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
+    if (v.limits?.calls !== undefined) limits.calls = v.limits.calls;
+    if (v.limits?.perMinute !== undefined) limits.perMinute = v.limits.perMinute;
+    if (v.limits?.ttl !== undefined) limits.ttlMs = toMillis(v.limits.ttl) as number;
+    if (v.limits?.budget !== undefined) limits.budget = v.limits.budget;
+    if (v.limits?.costs !== undefined) limits.costs = v.limits.costs;
+    const intent: IntentDeclaration = {
+      id: newId(now),
+      version: 1,
+      purpose: v.purpose,
+      scope: v.allow,
+      limits,
+      mode: v.mode ?? parent?.mode ?? "enforce",
+      declaredAt: now,
+    };
+    if (v.prompt !== undefined) intent.promptDigest = digestText(v.prompt);
+    if (v.promptDigest !== undefined) intent.promptDigest = v.promptDigest;
+    if (v.prompt !== undefined && v.keepPrompt === true) intent.prompt = v.prompt;
+    if (parent) intent.parent = parent.id;
+    return intent;
+  }
+
+  private within(
+    scope: Scope,
+    outer: Scope,
+    code: "ERR_BEYOND_CEILING" | "ERR_BEYOND_PARENT",
+    whose: string,
+  ): void {
+    const excess = scopeExcess(scope, outer);
+    if (excess === undefined) return;
+    const field = excess.dataClass === undefined ? `allow[${excess.entry}]` : `allow[${excess.entry}].data`;
+    throw new MandateError(code, `intent reaches beyond ${whose}: ${excess.message}`, [
+      { field, rule: code === "ERR_BEYOND_CEILING" ? "ceiling" : "attenuation", message: excess.message },
+    ]);
+  }
+
+  async declare(identityInput: AgentIdentity | IdentityInput, input: IntentInput): Promise<AgentContext> {
+    this.assertOpen();
+    const identity = this.resolveIdentity(identityInput);
+    const now = this.now();
+    const intent = this.intentOf(input, undefined, now);
+    const ceiling = this.ceilingOf(identity.roles, "ERR_UNKNOWN_ROLE");
+    this.within(intent.scope, ceiling, "ERR_BEYOND_CEILING", `the roles of ${identity.name}`);
+    const ctx = this.createContext(identity, intent, ceiling, undefined, now);
+    this.queue.offer(now, lifecycleEvent(now, "intent.declared", identity, ctx, intentDetail(intent)), true);
+    return ctx;
+  }
+
+  async delegate(
+    parent: AgentContext,
+    identityInput: AgentIdentity | IdentityInput,
+    input: IntentInput,
+  ): Promise<AgentContext> {
+    this.assertOpen();
+    const now = this.now();
+    const state = contextState(this.store, parent, now);
+    if (state)
+      throw new MandateError("ERR_CONTEXT_CLOSED", `cannot delegate from ${parent.id}: ${state.message}`);
+    if (parent.depth + 1 > this.maxDepth) {
+      throw new MandateError("ERR_DELEGATION_DEPTH", `delegation deeper than ${this.maxDepth} levels`);
+    }
+    const identity = this.resolveIdentity(identityInput);
+    const intent = this.intentOf(input, parent.intent, now);
+    const ceiling = this.ceilingOf(identity.roles, "ERR_UNKNOWN_ROLE");
+    this.within(intent.scope, ceiling, "ERR_BEYOND_CEILING", `the roles of ${identity.name}`);
+    this.within(
+      intent.scope,
+      parent.intent.scope,
+      "ERR_BEYOND_PARENT",
+      `the parent intent ("${parent.intent.purpose}")`,
+    );
+    const issues = limitExcess(intent, parent, now);
+    if (issues.length > 0) {
+      throw new MandateError(
+        "ERR_BEYOND_PARENT",
+        `intent limits exceed what the parent has left: ${issues[0]?.message}`,
+        issues,
+      );
+    }
+    const ctx = this.createContext(identity, intent, ceiling, parent, now);
+    const detail = { ...intentDetail(intent), parent: parent.id, delegatedBy: parent.identity.id };
+    this.queue.offer(now, lifecycleEvent(now, "context.delegated", identity, ctx, detail), true);
+    return ctx;
+  }
+
+  private createContext(
+    identity: AgentIdentity,
+    intent: IntentDeclaration,
+    ceiling: Scope,
+    parent: AgentContext | undefined,
+    now: number,
+  ): AgentContext {
+    const ctx = new AgentContext(this, {
+      id: newId(now),
+      identity,
+      intent,
+      parent,
+      ceiling: new CompiledScope(ceiling),
+      scope: new CompiledScope(intent.scope),
+      now,
+    });
+    this.contexts.set(ctx.id, ctx);
+    if (this.contexts.size >= this.sweepAt) {
+      this.sweep(now);
+      this.sweepAt = Math.max(1024, this.contexts.size * 2);
+    }
+    return ctx;
+  }
+
+  /** Forgets contexts that can never act again (expired, or revoked along their path). */
+  private sweep(now: number): void {
+    for (const [id, ctx] of this.contexts) {
+      const state = contextState(this.store, ctx, now);
+      if (state && state.code !== "context.paused" && state.code !== "store.unavailable")
+        this.contexts.delete(id);
+    }
+  }
+
+  context(id: string): AgentContext | undefined {
+    return this.contexts.get(id);
+  }
+
+  // ---- the decision pipeline ----------------------------------------------------------------
+
+  private evaluate(
+    ctx: AgentContext | undefined,
+    contextId: string,
+    call: ToolCall,
+    callId: string,
+  ): Evaluation {
+    return evaluate(this.env, ctx, contextId, call.tool, call.args, callId, this.now());
+  }
+
+  /** Records a decision (audit, limits, events). Returns the decision and its queue position. */
+  private commit(ctx: AgentContext | undefined, ev: Evaluation, call: ToolCall): [Decision, number] {
+    let decision = ev.decision;
+    const now = this.now();
+    let position = -1;
+    if (ctx !== undefined) {
+      position = this.queue.offer(now, decisionEvent(now, ctx, decision, call.reasoning));
+      if (position === 0) {
+        decision = auditUnavailable(decision);
+        this.events.emit("audit.overflow", decision);
+      } else if (decision.effect === "allow" && ev.tool !== undefined) {
+        consume(ctx.metered, ev.tool.name, ev.tool.cost, now);
+      }
+    }
+    this.events.emit("decision", decision, ctx);
+    if (decision.deviation && ctx !== undefined) this.events.emit("deviation", decision, ctx);
+    return [decision, position];
+  }
+
+  check(context: AgentContext | string, call: ToolCall): Decision {
+    const id = typeof context === "string" ? context : context.id;
+    const ctx = typeof context === "string" ? this.contexts.get(context) : this.contexts.get(context.id);
+    const callId = call.callId ?? newId(this.now());
+    return this.commit(ctx, this.evaluate(this.closed ? undefined : ctx, id, call, callId), call)[0];
+  }
+
+  guard<A, R>(
+    ctx: AgentContext,
+    tool: string | ToolDefinition<A>,
+    fn: (args: A, run: ToolRun) => R | Promise<R>,
+  ): GuardedTool<A, Awaited<R>> {
+    if (typeof tool === "string" && !this.tools.has(tool)) {
+      throw new MandateError("ERR_UNKNOWN_TOOL", `tool "${tool}" is not registered with this Mandate`);
+    }
+    if (typeof tool !== "string") ToolShape.parse(tool);
+    return (args: A, options?: CallOptions) => this.run(ctx, tool as string | AnyTool, fn, args, options);
+  }
+
+  private async run<A, R>(
+    ctx: AgentContext,
+    tool: string | AnyTool,
+    fn: (args: A, run: ToolRun) => R | Promise<R>,
+    args: A,
+    options: CallOptions | undefined,
+  ): Promise<Awaited<R>> {
+    const call: ToolCall = { tool, args, ...options };
+    const callId = options?.callId ?? newId(this.now());
+    const live = this.closed ? undefined : ctx;
+    let ev = this.evaluate(live, ctx.id, call, callId);
+    if (ev.paused && this.pauseWaitMs > 0) ev = await this.waitForResume(live, ctx.id, call, callId, ev);
+    const [decision, position] = this.commit(live, ev, call);
+    if (decision.effect === "ask") await this.approve(ctx, decision, args);
+    else if (decision.effect === "deny") throw new DeniedError(decision);
+    if (this.durable) await this.awaitDurable(position, decision);
+
+    const active = this.enter(ctx);
+    const signal = options?.signal
+      ? AbortSignal.any([active.controller.signal, options.signal])
+      : active.controller.signal;
+    const started = this.now();
+    try {
+      if (signal.aborted) throw signal.reason;
+      const result = await raceAbort(fn(args, { signal, context: ctx, decision }), signal);
+      this.outcome(ctx, decision, call, "ok", started, undefined);
+      return result as Awaited<R>;
+    } catch (err) {
+      const outcome = signal.aborted ? "aborted" : "error";
+      this.outcome(ctx, decision, call, outcome, started, err instanceof Error ? err.message : String(err));
+      throw err;
+    } finally {
+      this.leave(ctx, active);
+    }
+  }
+
+  private outcome(
+    ctx: AgentContext,
+    decision: Decision,
+    call: ToolCall,
+    outcome: "ok" | "error" | "aborted",
+    started: number,
+    error: string | undefined,
+  ): void {
+    const now = this.now();
+    // The call already ran: its outcome is recorded even past the queue bound.
+    this.queue.offer(
+      now,
+      outcomeEvent(now, ctx, decision, call.reasoning, outcome, now - started, error),
+      true,
+    );
+  }
+
+  private async approve(ctx: AgentContext, decision: Decision, args: unknown): Promise<void> {
+    const now = this.now();
+    const detail = { callId: decision.callId, tool: decision.tool, reasons: decision.reasons };
+    if (this.approver === undefined) {
+      const denied = withReason(decision, {
+        code: "approval.required",
+        message: "approval needed and no approver is configured",
+      });
+      this.queue.offer(
+        now,
+        lifecycleEvent(now, "approval.denied", ctx.identity, ctx, { ...detail, why: "no approver" }),
+        true,
+      );
+      throw new DeniedError(denied);
+    }
+    this.queue.offer(now, lifecycleEvent(now, "approval.asked", ctx.identity, ctx, detail), true);
+    let approved = false;
+    try {
+      approved = (await this.approver({ decision, context: ctx, args })) === true;
+    } catch {
+      approved = false;
+    }
+    const then = this.now();
+    this.queue.offer(
+      then,
+      lifecycleEvent(then, approved ? "approval.granted" : "approval.denied", ctx.identity, ctx, detail),
+      true,
+    );
+    if (!approved)
+      throw new DeniedError(
+        withReason(decision, { code: "approval.denied", message: "the approver refused" }),
+      );
+    // The approved call is re-checked: the context may have been revoked while a human decided.
+    const again = contextState(this.store, ctx, then);
+    if (again) throw new DeniedError(withReason(decision, again));
+  }
+
+  private async awaitDurable(position: number, decision: Decision): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), this.durableTimeoutMs);
+    });
+    const ok = await Promise.race([this.queue.settled(position).then(() => true), timeout]);
+    clearTimeout(timer);
+    if (!ok) throw new DeniedError(auditUnavailable(decision));
+  }
+
+  private async waitForResume(
+    ctx: AgentContext | undefined,
+    id: string,
+    call: ToolCall,
+    callId: string,
+    first: Evaluation,
+  ): Promise<Evaluation> {
+    const deadline = this.now() + this.pauseWaitMs;
+    let ev = first;
+    while (ev.paused && ctx !== undefined) {
+      const left = deadline - this.now();
+      if (left <= 0) return ev;
+      await new Promise<void>((resolve) => {
+        const waiter = { path: ctx.path, wake: () => done() };
+        const timer = setTimeout(() => done(), left);
+        const done = () => {
+          clearTimeout(timer);
+          this.pauseWaiters.delete(waiter);
+          resolve();
+        };
+        this.pauseWaiters.add(waiter);
+      });
+      ev = this.evaluate(ctx, id, call, callId);
+    }
+    return ev;
+  }
+
+  private enter(ctx: AgentContext): Active {
+    let a = this.active.get(ctx);
+    if (a === undefined) {
+      a = { controller: new AbortController(), count: 0 };
+      this.active.set(ctx, a);
+    }
+    a.count++;
+    return a;
+  }
+
+  private leave(ctx: AgentContext, a: Active): void {
+    if (--a.count === 0 && this.active.get(ctx) === a) this.active.delete(ctx);
+  }
+
+  // ---- revocation ---------------------------------------------------------------------------
+
+  /** Reacts to a state change from this process or, through the store, from any other. */
+  private onStatus(id: string, state: "revoked" | "paused" | undefined, reason: string | undefined): void {
+    if (state === "revoked") {
+      // Only contexts with calls in flight hold a signal, so this loop is bounded by concurrency,
+      // not by the size of the revoked subtree.
+      for (const [ctx, a] of this.active) {
+        if (!ctx.path.includes(id)) continue;
+        const decision: Decision = {
+          effect: "deny",
+          deviation: false,
+          reasons: [{ code: "context.revoked", message: `context revoked: ${reason ?? ""}`, contextId: id }],
+          accesses: [],
+          contextId: ctx.id,
+          tool: "*",
+          callId: "*",
+        };
+        a.controller.abort(new DeniedError(decision));
+        this.active.delete(ctx);
+      }
+      this.events.emit("revoked", id, reason ?? "");
+    } else if (state === "paused") {
+      this.events.emit("paused", id, reason ?? "");
+    } else {
+      this.events.emit("resumed", id);
+    }
+    if (state !== "paused") for (const w of this.pauseWaiters) if (w.path.includes(id)) w.wake();
+  }
+
+  private lifecycle(
+    type: "context.revoked" | "context.paused" | "context.resumed",
+    id: string,
+    reason?: string,
+  ): void {
+    const ctx = this.contexts.get(id);
+    if (ctx === undefined) return;
+    const now = this.now();
+    this.queue.offer(
+      now,
+      lifecycleEvent(now, type, ctx.identity, ctx, reason === undefined ? {} : { reason }),
+      true,
+    );
+  }
+
+  async revoke(contextId: string, reason = "revoked"): Promise<void> {
+    const ctx = this.contexts.get(contextId);
+    const status = {
+      reason,
+      at: this.now(),
+      ...(ctx && Number.isFinite(ctx.expiresAt) ? { expiresAt: ctx.expiresAt } : {}),
+    };
+    await this.store.revoke(contextId, status);
+    this.lifecycle("context.revoked", contextId, reason);
+  }
+
+  async pause(contextId: string, reason = "paused"): Promise<void> {
+    const ctx = this.contexts.get(contextId);
+    const status = {
+      reason,
+      at: this.now(),
+      ...(ctx && Number.isFinite(ctx.expiresAt) ? { expiresAt: ctx.expiresAt } : {}),
+    };
+    await this.store.pause(contextId, status);
+    this.lifecycle("context.paused", contextId, reason);
+  }
+
+  async resume(contextId: string): Promise<void> {
+    await this.store.resume(contextId);
+    this.lifecycle("context.resumed", contextId);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    await this.queue.flush();
+    await this.sink.close?.();
+    await this.store.close?.();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MandateError("ERR_CLOSED", "this Mandate is closed");
+  }
+}
+
+/** Limits a child asks for that exceed what its parent has left. */
+function limitExcess(child: IntentDeclaration, parent: AgentContext, now: number): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const p = parent.limits;
+  const c = child.limits;
+  const over = (field: string, asked: number | undefined, left: number | undefined, what: string) => {
+    if (left === undefined) return;
+    if (asked === undefined) {
+      issues.push({
+        field,
+        rule: "attenuation",
+        message: `the parent limits ${what} (${left} left): the child must set a limit`,
+      });
+    } else if (asked > left) {
+      issues.push({
+        field,
+        rule: "attenuation",
+        message: `${what} ${asked} exceeds the ${left} the parent has left`,
+      });
+    }
+  };
+  over("limits.calls", c.calls, p.calls === undefined ? undefined : p.calls - parent.usage.calls, "calls");
+  over(
+    "limits.budget",
+    c.budget,
+    p.budget === undefined ? undefined : p.budget - parent.usage.spent,
+    "budget",
+  );
+  over("limits.perMinute", c.perMinute, p.perMinute, "calls per minute");
+  if (c.ttlMs !== undefined && Number.isFinite(parent.expiresAt) && now + c.ttlMs > parent.expiresAt) {
+    issues.push({
+      field: "limits.ttl",
+      rule: "attenuation",
+      message: `ttl outlives the parent (${parent.expiresAt - now} ms left)`,
+    });
+  }
+  if (child.mode === "monitor" && parent.intent.mode === "enforce") {
+    issues.push({
+      field: "mode",
+      rule: "attenuation",
+      message: "a child of an enforced intent cannot run in monitor mode",
+    });
+  }
+  return issues;
+}
+
+function intentDetail(intent: IntentDeclaration): Record<string, unknown> {
+  return { intent };
+}
+
+function withReason(decision: Decision, reason: Reason): Decision {
+  return { ...decision, effect: "deny", reasons: [reason, ...decision.reasons] };
+}
+
+function auditUnavailable(decision: Decision): Decision {
+  return withReason(decision, {
+    code: "audit.unavailable",
+    message: "the audit queue is full; failing closed",
+  });
+}
+
+function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    value.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

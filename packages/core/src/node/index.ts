@@ -1,0 +1,10 @@
+/**
+ * Node-only parts of Mandate (they use `node:` modules), kept off the runtime-neutral root entry.
+ * @packageDocumentation
+ */
+export {
+  type FsyncPolicy,
+  type JsonlAuditSink,
+  type JsonlAuditSinkOptions,
+  jsonlAuditSink,
+} from "./jsonl-audit-sink.js";

@@ -1,0 +1,76 @@
+import { type Access, type Inspector, uninspectable } from "./access.js";
+
+/**
+ * A tool as Mandate sees it: the action it performs, how its arguments map to the resources and
+ * data it touches, and what a call costs.
+ */
+export interface ToolDefinition<A = never> {
+  /** Unique tool name, as frameworks and audit events call it. */
+  readonly name: string;
+  /** The action the tool performs when no inspector says otherwise, e.g. `db.read`. */
+  readonly action: string;
+  /** The resource it touches: fixed, or computed from the arguments. Ignored when `inspect` is set. */
+  readonly resource?: string | ((args: A) => string);
+  /** Data classes every call touches. Ignored when `inspect` is set. */
+  readonly data?: readonly string[];
+  /** Turns the arguments into the accesses the call really makes. */
+  readonly inspect?: Inspector<A>;
+  /** Cost of one call against an intent's budget (default 1). */
+  readonly cost?: number;
+  /** What the tool does, for people and for intent resolvers. */
+  readonly description?: string;
+}
+
+/** Any tool definition, whatever its argument type. */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every argument type
+export type AnyTool = ToolDefinition<any>;
+
+/**
+ * Declares a tool. Typing the arguments here types the `resource` function and inspector.
+ *
+ * @example
+ * const fetchPage = defineTool<{ url: string }>({ name: "fetch", action: "http.get", inspect: urlInspector() });
+ */
+export function defineTool<A>(definition: ToolDefinition<A>): ToolDefinition<A> {
+  return definition;
+}
+
+/**
+ * Runs a tool's inspector (or its static mapping) over the arguments. Never throws: an inspector
+ * that throws, returns nothing, or returns something that is not an access yields an uninspectable
+ * access, which the guard denies.
+ */
+export function inspectCall(tool: AnyTool, args: unknown): readonly Access[] {
+  try {
+    if (tool.inspect) {
+      const accesses = tool.inspect(args);
+      if (!Array.isArray(accesses) || accesses.length === 0) {
+        return [uninspectable(tool.action, "", `inspector of "${tool.name}" reported no access`)];
+      }
+      for (const a of accesses) {
+        if (!isAccess(a))
+          return [uninspectable(tool.action, "", `inspector of "${tool.name}" returned a malformed access`)];
+      }
+      return accesses;
+    }
+    const resource = typeof tool.resource === "function" ? tool.resource(args) : tool.resource;
+    if (typeof resource !== "string" || resource === "") {
+      return [uninspectable(tool.action, "", `tool "${tool.name}" mapped its arguments to no resource`)];
+    }
+    return [{ action: tool.action, resource, data: tool.data ?? [] }];
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return [uninspectable(tool.action, "", `inspector of "${tool.name}" failed: ${message}`)];
+  }
+}
+
+function isAccess(a: unknown): a is Access {
+  if (a === null || typeof a !== "object") return false;
+  const x = a as Record<string, unknown>;
+  return (
+    typeof x.action === "string" &&
+    typeof x.resource === "string" &&
+    Array.isArray(x.data) &&
+    x.data.every((d) => typeof d === "string")
+  );
+}
