@@ -84,6 +84,23 @@ function describeMiss(
   }
 }
 
+/** A denial before inspection: the context or the tool is not there to act. */
+function refuse(reason: Reason, contextId: string, tool: string, callId: string): Evaluation {
+  return {
+    decision: {
+      effect: "deny",
+      deviation: false,
+      reasons: [reason],
+      accesses: NONE,
+      contextId,
+      tool,
+      callId,
+    },
+    tool: undefined,
+    paused: reason.code === "context.paused",
+  };
+}
+
 /**
  * The decision pipeline, without side effects: context state (revoked, paused, expired) along the
  * whole path → inspection → ceiling and intent → limits → policies. Committing the result (audit,
@@ -99,46 +116,42 @@ export function evaluate(
   now: number,
 ): Evaluation {
   const toolName = typeof toolRef === "string" ? toolRef : toolRef.name;
-  const hard = (reason: Reason, paused = false, tool?: AnyTool): Evaluation => ({
-    decision: {
-      effect: "deny",
-      deviation: false,
-      reasons: [reason],
-      accesses: NONE,
+  if (ctx === undefined) {
+    return refuse(
+      { code: "context.unknown", message: `no live context "${contextId}"` },
       contextId,
-      tool: toolName,
+      toolName,
       callId,
-    },
-    tool,
-    paused,
-  });
-
-  if (ctx === undefined) return hard({ code: "context.unknown", message: `no live context "${contextId}"` });
+    );
+  }
   const state = contextState(env.store, ctx, now);
-  if (state !== undefined) return hard(state, state.code === "context.paused");
+  if (state !== undefined) return refuse(state, contextId, toolName, callId);
 
   const tool = typeof toolRef === "string" ? env.tools.get(toolRef) : toolRef;
-  if (tool === undefined)
-    return hard({ code: "tool.unknown", message: `tool "${toolName}" is not registered` });
+  if (tool === undefined) {
+    return refuse(
+      { code: "tool.unknown", message: `tool "${toolName}" is not registered` },
+      contextId,
+      toolName,
+      callId,
+    );
+  }
 
+  // Hot path: no closures, and the reasons array only exists once there is a reason.
   const accesses = inspectCall(tool, args);
   let reasons: Reason[] | undefined;
-  const add = (r: Reason) => {
-    reasons ??= [];
-    reasons.push(r);
-  };
   for (let i = 0; i < accesses.length; i++) {
     const a = accesses[i] as Access;
     if (a.uninspectable) {
       const field = a.uninspectable.field ? ` "${a.uninspectable.field}"` : "";
-      add({
+      (reasons ??= []).push({
         code: "access.uninspectable",
         message: `argument${field} not understood: ${a.uninspectable.reason}`,
         access: i,
       });
       continue;
     }
-    const over = ctx.ceiling.miss(a, args);
+    const over = ctx.ceiling.misses(a, args)?.[0];
     if (over) {
       const r: { code: "ceiling.exceeded"; message: string; access: number; dataClass?: string } = {
         code: "ceiling.exceeded",
@@ -146,22 +159,24 @@ export function evaluate(
         access: i,
       };
       if (over.dataClass !== undefined) r.dataClass = over.dataClass;
-      add(r);
+      (reasons ??= []).push(r);
     }
-    const miss = ctx.scope.miss(a, args);
-    if (miss) {
-      const { code, message } = describeMiss(miss, a, ctx.intent.purpose);
-      add(
-        miss.dataClass === undefined
-          ? { code, message, access: i }
-          : { code, message, access: i, dataClass: miss.dataClass },
-      );
+    const misses = ctx.scope.misses(a, args);
+    if (misses) {
+      for (const miss of misses) {
+        const { code, message } = describeMiss(miss, a, ctx.intent.purpose);
+        (reasons ??= []).push(
+          miss.dataClass === undefined
+            ? { code, message, access: i }
+            : { code, message, access: i, dataClass: miss.dataClass },
+        );
+      }
     }
   }
 
   if (reasons === undefined) {
     const limit = limitShortfall(ctx.metered, tool.name, tool.cost, now);
-    if (limit) add(limit);
+    if (limit) (reasons ??= []).push(limit);
   }
 
   let ask = false;
@@ -180,18 +195,22 @@ export function evaluate(
         v = verdictOf(policy.evaluate(input));
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        add({ code: "policy.error", message: `policy "${policy.name}" failed: ${why}`, policy: policy.name });
+        (reasons ??= []).push({
+          code: "policy.error",
+          message: `policy "${policy.name}" failed: ${why}`,
+          policy: policy.name,
+        });
         continue;
       }
       if (v.effect === "deny") {
-        add({
+        (reasons ??= []).push({
           code: "policy.denied",
           message: v.reason ?? `denied by policy "${policy.name}"`,
           policy: policy.name,
         });
       } else if (v.effect === "ask") {
         ask = true;
-        add({
+        (reasons ??= []).push({
           code: "policy.ask",
           message: v.reason ?? `policy "${policy.name}" asks for approval`,
           policy: policy.name,

@@ -1,4 +1,4 @@
-import { ulid } from "ulid";
+import { monotonicFactory, ulid } from "ulid";
 
 /**
  * Random source for ULIDs. The ulid package's default asks the platform for randomness once per
@@ -25,3 +25,12 @@ export function newId(now: number = Date.now()): string {
 
 /** The shape of a ULID. */
 export const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/**
+ * Returns ULIDs that sort in creation order even within one millisecond (the random part is
+ * incremented rather than redrawn), which is also cheaper: for audit events.
+ */
+export function monotonicIds(): (now: number) => string {
+  const next = monotonicFactory(pooledRandom);
+  return (now) => next(now);
+}

@@ -132,11 +132,6 @@ export function createMandate(options: MandateOptions): Mandate {
   return new Runtime(options);
 }
 
-interface Active {
-  readonly controller: AbortController;
-  count: number;
-}
-
 class Runtime implements Mandate, ContextHost {
   readonly events = new EventEmitter<MandateEvents>();
   private readonly roles: Readonly<Record<string, Scope>>;
@@ -152,8 +147,10 @@ class Runtime implements Mandate, ContextHost {
   private readonly maxDepth: number;
   private readonly now: () => number;
   private readonly contexts = new Map<string, AgentContext>();
-  /** Contexts with calls in flight, and the signal those calls run with. */
-  private readonly active = new Map<AgentContext, Active>();
+  /** Contexts with calls in flight, and how many. Revocation scans only these. */
+  private readonly active = new Map<AgentContext, number>();
+  /** The signal a context's calls run with; aborted once, for good, when it is revoked. */
+  private readonly controllers = new WeakMap<AgentContext, AbortController>();
   private readonly pauseWaiters = new Set<{ path: readonly string[]; wake: () => void }>();
   private readonly env: EvaluationEnv;
   private readonly unsubscribe: () => void;
@@ -453,10 +450,8 @@ class Runtime implements Mandate, ContextHost {
     else if (decision.effect === "deny") throw new DeniedError(decision);
     if (this.durable) await this.awaitDurable(position, decision);
 
-    const active = this.enter(ctx);
-    const signal = options?.signal
-      ? AbortSignal.any([active.controller.signal, options.signal])
-      : active.controller.signal;
+    const own = this.enter(ctx);
+    const signal = options?.signal ? AbortSignal.any([own, options.signal]) : own;
     const started = this.now();
     try {
       if (signal.aborted) throw signal.reason;
@@ -468,7 +463,7 @@ class Runtime implements Mandate, ContextHost {
       this.outcome(ctx, decision, call, outcome, started, err instanceof Error ? err.message : String(err));
       throw err;
     } finally {
-      this.leave(ctx, active);
+      this.leave(ctx);
     }
   }
 
@@ -563,18 +558,20 @@ class Runtime implements Mandate, ContextHost {
     return ev;
   }
 
-  private enter(ctx: AgentContext): Active {
-    let a = this.active.get(ctx);
-    if (a === undefined) {
-      a = { controller: new AbortController(), count: 0 };
-      this.active.set(ctx, a);
+  private enter(ctx: AgentContext): AbortSignal {
+    let controller = this.controllers.get(ctx);
+    if (controller === undefined) {
+      controller = new AbortController();
+      this.controllers.set(ctx, controller);
     }
-    a.count++;
-    return a;
+    this.active.set(ctx, (this.active.get(ctx) ?? 0) + 1);
+    return controller.signal;
   }
 
-  private leave(ctx: AgentContext, a: Active): void {
-    if (--a.count === 0 && this.active.get(ctx) === a) this.active.delete(ctx);
+  private leave(ctx: AgentContext): void {
+    const n = (this.active.get(ctx) ?? 1) - 1;
+    if (n === 0) this.active.delete(ctx);
+    else this.active.set(ctx, n);
   }
 
   // ---- revocation ---------------------------------------------------------------------------
@@ -584,7 +581,7 @@ class Runtime implements Mandate, ContextHost {
     if (state === "revoked") {
       // Only contexts with calls in flight hold a signal, so this loop is bounded by concurrency,
       // not by the size of the revoked subtree.
-      for (const [ctx, a] of this.active) {
+      for (const ctx of this.active.keys()) {
         if (!ctx.path.includes(id)) continue;
         const decision: Decision = {
           effect: "deny",
@@ -595,8 +592,7 @@ class Runtime implements Mandate, ContextHost {
           tool: "*",
           callId: "*",
         };
-        a.controller.abort(new DeniedError(decision));
-        this.active.delete(ctx);
+        this.controllers.get(ctx)?.abort(new DeniedError(decision));
       }
       this.events.emit("revoked", id, reason ?? "");
     } else if (state === "paused") {

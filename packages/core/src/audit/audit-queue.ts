@@ -1,4 +1,4 @@
-import { newId } from "../ids.js";
+import { monotonicIds } from "../ids.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
 
 /** Options of the audit queue between the guard and the sink. */
@@ -41,6 +41,7 @@ export class AuditQueue {
   private head = 0;
   private unwritten: AuditEvent[] | undefined;
   private seq = 0;
+  private readonly nextId = monotonicIds();
   private offered = 0;
   private written = 0;
   private draining = false;
@@ -93,7 +94,7 @@ export class AuditQueue {
     const events: AuditEvent[] = [];
     for (let i = this.head; i < end; i++) {
       const p = this.buffer[i] as Pending;
-      events.push(p.build(newId(p.time), ++this.seq));
+      events.push(p.build(this.nextId(p.time), ++this.seq));
     }
     this.head = end;
     if (this.head === this.buffer.length) {

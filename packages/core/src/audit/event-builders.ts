@@ -6,6 +6,18 @@ import type { EventBuilder } from "./audit-queue.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+// Formatting a date costs more than building the rest of the event; events come in bursts within
+// one millisecond, so the last string is reused.
+let isoAt = Number.NaN;
+let iso = "";
+function isoTime(time: number): string {
+  if (time !== isoAt) {
+    iso = new Date(time).toISOString();
+    isoAt = time;
+  }
+  return iso;
+}
+
 function base(
   id: string,
   seq: number,
@@ -17,7 +29,7 @@ function base(
   const e: Mutable<AuditEvent> = {
     id,
     seq,
-    time: new Date(time).toISOString(),
+    time: isoTime(time),
     type,
     "gen_ai.agent.id": identity.id,
     "gen_ai.agent.name": identity.name,

@@ -7,7 +7,7 @@ export interface MemoryAuditSink extends AuditSink {
 }
 
 /** Creates an in-memory audit sink that keeps at most `limit` events (oldest dropped first). */
-export function memoryAuditSink(limit = 100_000): MemoryAuditSink {
+export function memoryAuditSink(limit = 10_000): MemoryAuditSink {
   const events: AuditEvent[] = [];
   const seen = new Set<string>();
   return {
@@ -18,7 +18,8 @@ export function memoryAuditSink(limit = 100_000): MemoryAuditSink {
         seen.add(e.id);
         events.push(e);
       }
-      if (events.length > limit) {
+      // Trimmed in chunks (a quarter of the limit at a time) so the cost stays amortised O(1).
+      if (events.length > limit + (limit >> 2)) {
         for (const e of events.splice(0, events.length - limit)) seen.delete(e.id);
       }
     },

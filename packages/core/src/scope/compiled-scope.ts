@@ -46,21 +46,32 @@ export class CompiledScope {
     this.entries = scope.map(compileEntry);
   }
 
-  /** Returns undefined when the scope covers the access, or what the closest entry missed. */
-  miss(access: Access, args: unknown): ScopeMiss | undefined {
-    if (access.data.length === 0) return this.missOne(access, undefined, args);
+  /**
+   * Returns undefined when the scope covers the access, or what is missing: one miss per data
+   * class not covered (or a single one for an access without data classes).
+   */
+  misses(access: Access, args: unknown): ScopeMiss[] | undefined {
+    if (access.data.length === 0) {
+      const miss = this.missOne(access, undefined, args);
+      return miss && [miss];
+    }
+    let out: ScopeMiss[] | undefined;
     for (const dataClass of access.data) {
       const miss = this.missOne(access, dataClass, args);
-      if (miss) return miss;
+      if (miss) (out ??= []).push(miss);
     }
-    return undefined;
+    return out;
   }
 
   private missOne(access: Access, dataClass: string | undefined, args: unknown): ScopeMiss | undefined {
     let best: Shortfall = "action";
     let argument: string | undefined;
+    // Whether any entry for this action names the data class at all: when none does, the data
+    // class is what strays from the intent, whatever the resource.
+    let dataNamed = dataClass === undefined;
     for (const e of this.entries) {
       if (!e.action.test(access.action)) continue;
+      if (!dataNamed && e.data.some((g) => g.test(dataClass as string))) dataNamed = true;
       if (!e.resource.test(access.resource)) {
         if (RANK[best] < RANK.resource) best = "resource";
         continue;
@@ -80,6 +91,7 @@ export class CompiledScope {
       best = "constraint";
       argument = failed;
     }
+    if (!dataNamed && best !== "action") best = "data";
     const miss: { shortfall: Shortfall; dataClass?: string; argument?: string } = { shortfall: best };
     if (dataClass !== undefined) miss.dataClass = dataClass;
     if (argument !== undefined) miss.argument = argument;

@@ -1,0 +1,27 @@
+/**
+ * `pnpm bench`: runs every benchmark suite in one process, prints a table and writes
+ * `test/bench/results.json` (a flat object of figure name → number). Never edit that file by hand.
+ */
+import { writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { coreBench } from "./core.bench.js";
+import { round } from "./measure.js";
+
+const suites: Record<string, () => Promise<Record<string, number>>> = { core: coreBench };
+
+const only = process.argv.slice(2);
+const results: Record<string, number> = {};
+for (const [name, suite] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`running ${name}…\n`);
+  for (const [k, v] of Object.entries(await suite())) results[k] = round(v);
+}
+
+const width = Math.max(...Object.keys(results).map((k) => k.length));
+console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`);
+for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);
+
+const file = fileURLToPath(new URL("./results.json", import.meta.url));
+await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${file}`);
