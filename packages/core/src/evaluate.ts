@@ -84,6 +84,13 @@ function describeMiss(
   }
 }
 
+/** Appends to a list that is only allocated once it has something in it. */
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
+
 /** A denial before inspection: the context or the tool is not there to act. */
 function refuse(reason: Reason, contextId: string, tool: string, callId: string): Evaluation {
   return {
@@ -144,7 +151,7 @@ export function evaluate(
     const a = accesses[i] as Access;
     if (a.uninspectable) {
       const field = a.uninspectable.field ? ` "${a.uninspectable.field}"` : "";
-      (reasons ??= []).push({
+      reasons = append(reasons, {
         code: "access.uninspectable",
         message: `argument${field} not understood: ${a.uninspectable.reason}`,
         access: i,
@@ -159,13 +166,14 @@ export function evaluate(
         access: i,
       };
       if (over.dataClass !== undefined) r.dataClass = over.dataClass;
-      (reasons ??= []).push(r);
+      reasons = append(reasons, r);
     }
     const misses = ctx.scope.misses(a, args);
     if (misses) {
       for (const miss of misses) {
         const { code, message } = describeMiss(miss, a, ctx.intent.purpose);
-        (reasons ??= []).push(
+        reasons = append(
+          reasons,
           miss.dataClass === undefined
             ? { code, message, access: i }
             : { code, message, access: i, dataClass: miss.dataClass },
@@ -176,7 +184,7 @@ export function evaluate(
 
   if (reasons === undefined) {
     const limit = limitShortfall(ctx.metered, tool.name, tool.cost, now);
-    if (limit) (reasons ??= []).push(limit);
+    if (limit) reasons = append(reasons, limit);
   }
 
   let ask = false;
@@ -195,7 +203,7 @@ export function evaluate(
         v = verdictOf(policy.evaluate(input));
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        (reasons ??= []).push({
+        reasons = append(reasons, {
           code: "policy.error",
           message: `policy "${policy.name}" failed: ${why}`,
           policy: policy.name,
@@ -203,14 +211,14 @@ export function evaluate(
         continue;
       }
       if (v.effect === "deny") {
-        (reasons ??= []).push({
+        reasons = append(reasons, {
           code: "policy.denied",
           message: v.reason ?? `denied by policy "${policy.name}"`,
           policy: policy.name,
         });
       } else if (v.effect === "ask") {
         ask = true;
-        (reasons ??= []).push({
+        reasons = append(reasons, {
           code: "policy.ask",
           message: v.reason ?? `policy "${policy.name}" asks for approval`,
           policy: policy.name,

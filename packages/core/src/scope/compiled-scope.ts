@@ -58,7 +58,10 @@ export class CompiledScope {
     let out: ScopeMiss[] | undefined;
     for (const dataClass of access.data) {
       const miss = this.missOne(access, dataClass, args);
-      if (miss) (out ??= []).push(miss);
+      if (miss) {
+        if (out === undefined) out = [miss];
+        else out.push(miss);
+      }
     }
     return out;
   }
