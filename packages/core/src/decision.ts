@@ -4,10 +4,10 @@ import type { Access } from "./access.js";
 export type Effect = "allow" | "deny" | "ask";
 
 /**
- * Stable reason codes. Codes in the deviation family (`access.*`, `intent.*`, `ceiling.*`, `limit.*`,
- * `policy.*`) describe a call that strays from what the agent may do: monitor mode records them and
- * lets the call run. Every other family (`context.*`, `store.*`, `tool.*`, `audit.*`, `approval.*`)
- * always denies.
+ * Stable reason codes. Codes in the deviation family (`access.*`, `intent.*`, `limit.*`, `policy.*`)
+ * describe a call that strays from its declared intent: monitor mode records them and lets the call
+ * run. Every other family (`context.*`, `store.*`, `tool.*`, `ceiling.*`, `audit.*`, `approval.*`)
+ * always denies: in particular an identity never acts beyond its roles, whatever the mode.
  */
 export type ReasonCode =
   | "context.unknown"
@@ -16,7 +16,6 @@ export type ReasonCode =
   | "context.expired"
   | "store.unavailable"
   | "tool.unknown"
-  | "call.invalid"
   | "access.uninspectable"
   | "intent.action_undeclared"
   | "intent.resource_undeclared"
@@ -63,7 +62,7 @@ export interface Decision {
   readonly callId: string;
 }
 
-const DEVIATION_PREFIXES = ["access.", "intent.", "ceiling.", "limit.", "policy."];
+const DEVIATION_PREFIXES = ["access.", "intent.", "limit.", "policy."];
 
 /** Whether monitor mode may let a call with this reason run (recording it as a deviation). */
 export function isDeviation(code: ReasonCode): boolean {

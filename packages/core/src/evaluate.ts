@@ -134,14 +134,15 @@ export function evaluate(
   const state = contextState(env.store, ctx, now);
   if (state !== undefined) return refuse(state, contextId, toolName, callId);
 
-  const tool = typeof toolRef === "string" ? env.tools.get(toolRef) : toolRef;
+  // A definition passed with the call may not stand in for a different registered tool of that name.
+  const registered = env.tools.get(toolName);
+  const tool =
+    typeof toolRef === "string" || registered === toolRef ? registered : registered ? undefined : toolRef;
   if (tool === undefined) {
-    return refuse(
-      { code: "tool.unknown", message: `tool "${toolName}" is not registered` },
-      contextId,
-      toolName,
-      callId,
-    );
+    const message = registered
+      ? `a different tool named "${toolName}" is registered`
+      : `tool "${toolName}" is not registered`;
+    return refuse({ code: "tool.unknown", message }, contextId, toolName, callId);
   }
 
   // Hot path: no closures, and the reasons array only exists once there is a reason.

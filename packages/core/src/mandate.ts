@@ -18,7 +18,7 @@ import { toMillis } from "./duration.js";
 import { DeniedError, type FieldIssue, invalid, MandateError } from "./errors.js";
 import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./evaluate.js";
 import { newId } from "./ids.js";
-import { consume } from "./limits.js";
+import { consume, limitShortfall } from "./limits.js";
 import type { Policy } from "./policy.js";
 import { memoryRevocationStore } from "./revocation/memory-revocation-store.js";
 import type { RevocationStore } from "./revocation/revocation-store.js";
@@ -182,6 +182,16 @@ class Runtime implements Mandate, ContextHost {
   }
 
   private register(tool: AnyTool, field: string): void {
+    this.validateTool(tool, field);
+    if (this.tools.has(tool.name)) {
+      throw invalid("ERR_INVALID_CONFIG", "tool", [
+        { field: `${field}.name`, rule: "duplicate", message: `tool "${tool.name}" is registered twice` },
+      ]);
+    }
+    this.tools.set(tool.name, tool);
+  }
+
+  private validateTool(tool: AnyTool, field: string): void {
     const r = ToolShape.safeParse(tool);
     if (!r.success) {
       const issue = r.error.issues[0];
@@ -190,12 +200,16 @@ class Runtime implements Mandate, ContextHost {
         { field: at, rule: "tool", message: issue?.message ?? "" },
       ]);
     }
-    if (this.tools.has(tool.name)) {
+    const registered = this.tools.get(tool.name);
+    if (registered !== undefined && registered !== tool && field === "tool") {
       throw invalid("ERR_INVALID_CONFIG", "tool", [
-        { field: `${field}.name`, rule: "duplicate", message: `tool "${tool.name}" is registered twice` },
+        {
+          field: "tool.name",
+          rule: "conflict",
+          message: `a different tool named "${tool.name}" is registered`,
+        },
       ]);
     }
-    this.tools.set(tool.name, tool);
   }
 
   // ---- identities and intents ---------------------------------------------------------------
@@ -418,7 +432,8 @@ class Runtime implements Mandate, ContextHost {
     const id = typeof context === "string" ? context : context.id;
     const ctx = typeof context === "string" ? this.contexts.get(context) : this.contexts.get(context.id);
     const callId = call.callId ?? newId(this.now());
-    return this.commit(ctx, this.evaluate(this.closed ? undefined : ctx, id, call, callId), call)[0];
+    const live = this.closed ? undefined : ctx;
+    return this.commit(live, this.evaluate(live, id, call, callId), call)[0];
   }
 
   guard<A, R>(
@@ -429,7 +444,7 @@ class Runtime implements Mandate, ContextHost {
     if (typeof tool === "string" && !this.tools.has(tool)) {
       throw new MandateError("ERR_UNKNOWN_TOOL", `tool "${tool}" is not registered with this Mandate`);
     }
-    if (typeof tool !== "string") ToolShape.parse(tool);
+    if (typeof tool !== "string") this.validateTool(tool as AnyTool, "tool");
     return (args: A, options?: CallOptions) => this.run(ctx, tool as string | AnyTool, fn, args, options);
   }
 
@@ -446,9 +461,14 @@ class Runtime implements Mandate, ContextHost {
     let ev = this.evaluate(live, ctx.id, call, callId);
     if (ev.paused && this.pauseWaitMs > 0) ev = await this.waitForResume(live, ctx.id, call, callId, ev);
     const [decision, position] = this.commit(live, ev, call);
-    if (decision.effect === "ask") await this.approve(ctx, decision, args);
+    if (decision.effect === "ask") await this.approve(ctx, decision, args, ev.tool);
     else if (decision.effect === "deny") throw new DeniedError(decision);
-    if (this.durable) await this.awaitDurable(position, decision);
+    if (this.durable) {
+      await this.awaitDurable(ctx, position, decision, call);
+      // The context may have been revoked while the event was being written.
+      const state = contextState(this.store, ctx, this.now());
+      if (state) throw new DeniedError(withReason(decision, state));
+    }
 
     const own = this.enter(ctx);
     const signal = options?.signal ? AbortSignal.any([own, options.signal]) : own;
@@ -461,6 +481,11 @@ class Runtime implements Mandate, ContextHost {
     } catch (err) {
       const outcome = signal.aborted ? "aborted" : "error";
       this.outcome(ctx, decision, call, outcome, started, err instanceof Error ? err.message : String(err));
+      // A revocation aborts every call of the subtree with one shared error: give this caller one
+      // that names its own call.
+      if (err instanceof DeniedError && err === signal.reason) {
+        throw new DeniedError({ ...decision, effect: "deny", reasons: err.decision.reasons });
+      }
       throw err;
     } finally {
       this.leave(ctx);
@@ -484,7 +509,12 @@ class Runtime implements Mandate, ContextHost {
     );
   }
 
-  private async approve(ctx: AgentContext, decision: Decision, args: unknown): Promise<void> {
+  private async approve(
+    ctx: AgentContext,
+    decision: Decision,
+    args: unknown,
+    tool: AnyTool | undefined,
+  ): Promise<void> {
     const now = this.now();
     const detail = { callId: decision.callId, tool: decision.tool, reasons: decision.reasons };
     if (this.approver === undefined) {
@@ -516,19 +546,39 @@ class Runtime implements Mandate, ContextHost {
       throw new DeniedError(
         withReason(decision, { code: "approval.denied", message: "the approver refused" }),
       );
-    // The approved call is re-checked: the context may have been revoked while a human decided.
-    const again = contextState(this.store, ctx, then);
+    // The approved call is re-checked: the context may have been revoked, or its limits used up,
+    // while a human decided. Then it counts against the limits like any allowed call.
+    const again =
+      contextState(this.store, ctx, then) ?? limitShortfall(ctx.metered, decision.tool, tool?.cost, then);
     if (again) throw new DeniedError(withReason(decision, again));
+    consume(ctx.metered, decision.tool, tool?.cost, then);
   }
 
-  private async awaitDurable(position: number, decision: Decision): Promise<void> {
+  private async awaitDurable(
+    ctx: AgentContext,
+    position: number,
+    decision: Decision,
+    call: ToolCall,
+  ): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((r) => {
       timer = setTimeout(() => r(false), this.durableTimeoutMs);
     });
     const ok = await Promise.race([this.queue.settled(position).then(() => true), timeout]);
     clearTimeout(timer);
-    if (!ok) throw new DeniedError(auditUnavailable(decision));
+    if (!ok) {
+      const denied = auditUnavailable(decision);
+      // The allow decision may still reach the sink later: record that the tool never ran.
+      this.outcome(
+        ctx,
+        decision,
+        call,
+        "error",
+        this.now(),
+        "not run: audit.unavailable (durable write timed out)",
+      );
+      throw new DeniedError(denied);
+    }
   }
 
   private async waitForResume(
@@ -538,22 +588,27 @@ class Runtime implements Mandate, ContextHost {
     callId: string,
     first: Evaluation,
   ): Promise<Evaluation> {
-    const deadline = this.now() + this.pauseWaitMs;
+    if (ctx === undefined) return first;
+    // One real timer bounds the whole wait (the injected clock may stand still in tests).
+    let expired = false;
+    let wake: () => void = () => {};
+    const timer = setTimeout(() => {
+      expired = true;
+      wake();
+    }, this.pauseWaitMs);
+    const waiter = { path: ctx.path, wake: () => wake() };
+    this.pauseWaiters.add(waiter);
     let ev = first;
-    while (ev.paused && ctx !== undefined) {
-      const left = deadline - this.now();
-      if (left <= 0) return ev;
-      await new Promise<void>((resolve) => {
-        const waiter = { path: ctx.path, wake: () => done() };
-        const timer = setTimeout(() => done(), left);
-        const done = () => {
-          clearTimeout(timer);
-          this.pauseWaiters.delete(waiter);
-          resolve();
-        };
-        this.pauseWaiters.add(waiter);
-      });
-      ev = this.evaluate(ctx, id, call, callId);
+    try {
+      while (ev.paused && !expired) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        ev = this.evaluate(ctx, id, call, callId);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.pauseWaiters.delete(waiter);
     }
     return ev;
   }
@@ -618,29 +673,27 @@ class Runtime implements Mandate, ContextHost {
     );
   }
 
-  async revoke(contextId: string, reason = "revoked"): Promise<void> {
+  private statusFor(contextId: string, reason: string): { reason: string; at: number; expiresAt?: number } {
     const ctx = this.contexts.get(contextId);
-    const status = {
-      reason,
-      at: this.now(),
-      ...(ctx && Number.isFinite(ctx.expiresAt) ? { expiresAt: ctx.expiresAt } : {}),
-    };
-    await this.store.revoke(contextId, status);
+    const status: { reason: string; at: number; expiresAt?: number } = { reason, at: this.now() };
+    if (ctx && Number.isFinite(ctx.expiresAt)) status.expiresAt = ctx.expiresAt;
+    return status;
+  }
+
+  async revoke(contextId: string, reason = "revoked"): Promise<void> {
+    if (this.store.status(contextId)?.state === "revoked") return;
+    await this.store.revoke(contextId, this.statusFor(contextId, reason));
     this.lifecycle("context.revoked", contextId, reason);
   }
 
   async pause(contextId: string, reason = "paused"): Promise<void> {
-    const ctx = this.contexts.get(contextId);
-    const status = {
-      reason,
-      at: this.now(),
-      ...(ctx && Number.isFinite(ctx.expiresAt) ? { expiresAt: ctx.expiresAt } : {}),
-    };
-    await this.store.pause(contextId, status);
+    if (this.store.status(contextId) !== undefined) return; // already paused, or revoked for good
+    await this.store.pause(contextId, this.statusFor(contextId, reason));
     this.lifecycle("context.paused", contextId, reason);
   }
 
   async resume(contextId: string): Promise<void> {
+    if (this.store.status(contextId)?.state !== "paused") return;
     await this.store.resume(contextId);
     this.lifecycle("context.resumed", contextId);
   }

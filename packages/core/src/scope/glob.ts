@@ -13,6 +13,8 @@
 
 type Token = { kind: "lit"; ch: string } | { kind: "star" } | { kind: "globstar" };
 
+const GLOBSTAR: Token = { kind: "globstar" };
+
 /** A compiled glob pattern. */
 export interface Glob {
   readonly source: string;
@@ -46,7 +48,9 @@ export function compileGlob(source: string, separator: string): Glob {
 }
 
 function build(source: string, separator: string): Glob {
-  const tokens = tokenize(source);
+  // Without a separator there are no segments: `*` and `**` mean the same thing.
+  const tokens =
+    separator === "" ? tokenize(source).map((t) => (t.kind === "star" ? GLOBSTAR : t)) : tokenize(source);
   const literal = tokens.every((t) => t.kind === "lit");
   return { source, separator, literal, test: matcher(source, tokens, separator, literal), tokens };
 }

@@ -67,7 +67,7 @@ export function scopeExcess(inner: Scope, outer: Scope): ScopeExcess | undefined
           entry: i,
           message: `${what} of entry ${i} (${child.action} on ${child.resource}) is not covered`,
         };
-        if (dataClass !== undefined) excess.dataClass = dataClass;
+        if (dataClass !== undefined && closest === "data") excess.dataClass = dataClass;
         return excess;
       }
     }
