@@ -74,7 +74,7 @@ console.log(`agent   ${agent.name}@${agent.version}  id ${agent.id}  sponsor ${a
 console.log(`intent  "${ctx.intent.purpose}"  context ${ctx.id}\n`);
 
 const names = await query({ table: "customers", columns: ["name"] });
-console.log(`call 1  lookup customers(name)      → ${names.map((r) => r.name).join(", ")}`);
+console.log(`call 1  lookup customers(name)         → ${names.map((r) => r.name).join(", ")}`);
 
 let denied: DeniedError | undefined;
 try {
@@ -82,17 +82,16 @@ try {
 } catch (err) {
   if (!(err instanceof DeniedError)) throw err;
   denied = err;
-  console.log(`call 2  lookup employees(name, salary) → DENIED`);
+  console.log(`call 2  lookup employees(name, salary) → denied: ${err.decision.reasons[0]?.code}`);
 }
 
 console.log("\ntimeline");
 for (const d of timeline) {
-  const reason = d.reasons.map((r) => `${r.code}: ${r.message}`).join("; ") || "within intent";
-  console.log(
-    `  ${d.effect.toUpperCase().padEnd(5)} ${d.tool} ${d.accesses.map((a) => a.resource).join(",")}  ${reason}`,
-  );
+  const touched = d.accesses.map((a) => `${a.action} ${a.resource} [${a.data.join(", ")}]`).join("; ");
+  console.log(`  ${d.effect.toUpperCase().padEnd(5)} ${d.tool}  ${touched}`);
+  for (const r of d.reasons)
+    console.log(`        ${r.code}${r.dataClass ? ` (${r.dataClass})` : ""}: ${r.message}`);
 }
-
 await mandate.close();
 console.log(`\naudit trail: ${auditPath}`);
 

@@ -2,7 +2,7 @@
  * `pnpm bench`: runs every benchmark suite in one process, prints a table and writes
  * `test/bench/results.json` (a flat object of figure name → number). Never edit that file by hand.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { coreBench } from "./core.bench.js";
@@ -25,3 +25,18 @@ for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  $
 const file = fileURLToPath(new URL("./results.json", import.meta.url));
 await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwrote ${file}`);
+
+// The docs quote this run, never a hand-typed figure: rewrite the marked table in place.
+if (only.length === 0) {
+  const doc = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
+  const text = await readFile(doc, "utf8");
+  const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
+  const rows = Object.entries(results).map(([k, v]) => `| \`${k}\` | ${v} |`);
+  const table = [`Machine: ${machine}.`, "", "| figure | value |", "| --- | --- |", ...rows].join("\n");
+  const updated = text.replace(
+    /<!-- bench:start -->[^]*<!-- bench:end -->/,
+    `<!-- bench:start -->\n${table}\n<!-- bench:end -->`,
+  );
+  await writeFile(doc, updated);
+  console.log(`updated ${doc}`);
+}

@@ -317,6 +317,41 @@ describe("globIncludes", () => {
     });
   }
 
+  it("stays sound on text with surrogate halves: when it says L(a) ⊆ L(b), every name a matches, b matches", () => {
+    // An astral character such as 😀 is two UTF-16 code units; a pattern may hold one of them alone.
+    const HI = "\uD83D";
+    const LO = "\uDE00";
+    // b is mostly a with some tokens turned into wildcards, so that inclusion holds often.
+    const tokens = fc.array(fc.constantFrom("a", HI, LO, "/", "*", "**"), { maxLength: 4 });
+    const arb = tokens.chain((ta) =>
+      fc.tuple(
+        fc.constant(ta.join("")),
+        fc.oneof(
+          tokens.map((tb) => tb.join("")),
+          fc.tuple(...ta.map((t) => fc.constantFrom(t, t, "*", "**"))).map((tb) => tb.join("")),
+        ),
+      ),
+    );
+    const alphabet = ["a", HI, LO, "/", Z];
+    fc.assert(
+      fc.property(arb, ([a, b]) => {
+        if (!includes(a, [b], "/")) return;
+        const missed = bruteForceCounterExample(a, [b], "/", alphabet, 6);
+        expect(
+          missed,
+          `${JSON.stringify(a)} ⊆ ${JSON.stringify(b)}, but not for ${JSON.stringify(missed)}`,
+        ).toBe(undefined);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("does not include files/😀x in files/<lone high surrogate>*x, a pattern that does not match files/😀x", () => {
+    const b = compileGlob("files/\uD83D*x", "/");
+    // Whatever the matcher decides for this name, inclusion must agree with it.
+    expect(includes("files/😀x", ["files/\uD83D*x"], "/")).toBe(b.test("files/😀x"));
+  });
+
   it("is reflexive and transitive", () => {
     const arb = fc.tuple(patternArb(".", 5), patternArb(".", 5), patternArb(".", 5));
     fc.assert(

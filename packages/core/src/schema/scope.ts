@@ -70,9 +70,40 @@ export const ArgumentConstraint = z
   });
 
 /** Argument names are dotted paths into the call's arguments (`to`, `payment.amount`). */
-const ArgumentName = z.string().regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/, {
-  message: "must be an argument path like amount or payment.amount",
-});
+const ArgumentName = z
+  .string()
+  .regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/, {
+    message: "must be an argument path like amount or payment.amount",
+  });
+
+const RESERVED = new Set(["__proto__", "prototype", "constructor"]);
+
+/**
+ * Constraints by argument path. Keys such as `__proto__` are rejected on the raw input: object
+ * assignment would drop or reroute them, and a constraint must never vanish silently.
+ */
+const Where = z.preprocess(
+  (value, ctx) => {
+    if (value !== null && typeof value === "object") {
+      for (const key of Reflect.ownKeys(value)) {
+        if (
+          String(key)
+            .split(".")
+            .some((seg) => RESERVED.has(seg))
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            message: "must not name __proto__, prototype or constructor",
+            path: [String(key)],
+            params: { rule: "argument.reserved" },
+          });
+        }
+      }
+    }
+    return value;
+  },
+  z.record(ArgumentName, ArgumentConstraint),
+);
 
 /**
  * One scope entry: the actions it permits, on which resources, touching which data classes, under
@@ -84,7 +115,7 @@ export const ScopeEntry = z.strictObject({
   /** Data classes the entry permits. Omitted means none: an access carrying data classes needs them listed. */
   data: z.array(DataClassPattern).max(256).optional(),
   /** Constraints on the call's arguments, by argument path. */
-  where: z.record(ArgumentName, ArgumentConstraint).optional(),
+  where: Where.optional(),
 });
 
 /** A scope: the union of its entries. */

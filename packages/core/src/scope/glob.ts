@@ -88,7 +88,8 @@ function matcher(source: string, tokens: Token[], sep: string, literal: boolean)
   const notSep = `[^${escapeRegExp(sep)}]*`;
   let body = "";
   for (const t of tokens) body += t.kind === "lit" ? escapeRegExp(t.ch) : t.kind === "star" ? notSep : "[^]*";
-  const re = new RegExp(`^${body}$`, "u");
+  // Code units, not code points: the same alphabet as the tokens and the inclusion automaton.
+  const re = new RegExp(`^${body}$`);
   return (name) => re.test(name);
 }
 
