@@ -7,5 +7,6 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 20_000,
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });

@@ -34,7 +34,7 @@ if (only.length === 0) {
   const rows = Object.entries(results).map(([k, v]) => `| \`${k}\` | ${v} |`);
   const table = [`Machine: ${machine}.`, "", "| figure | value |", "| --- | --- |", ...rows].join("\n");
   const updated = text.replace(
-    /<!-- bench:start -->[^]*<!-- bench:end -->/,
+    /<!-- bench:start -->[\s\S]*<!-- bench:end -->/,
     `<!-- bench:start -->\n${table}\n<!-- bench:end -->`,
   );
   await writeFile(doc, updated);

@@ -30,7 +30,10 @@ function refill(node: Metered, now: number): number {
 
 /** The cost of one call of `tool` for a node: its intent's table, else the tool's cost, else 1. */
 export function costFor(node: Metered, tool: string, toolCost: number | undefined): number {
-  return node.limits.costs?.[tool] ?? toolCost ?? 1;
+  const costs = node.limits.costs;
+  // Own keys only: a tool named "constructor" must not read Object.prototype.constructor as its cost.
+  if (costs !== undefined && Object.hasOwn(costs, tool)) return costs[tool] as number;
+  return toolCost ?? 1;
 }
 
 /**

@@ -70,11 +70,9 @@ export const ArgumentConstraint = z
   });
 
 /** Argument names are dotted paths into the call's arguments (`to`, `payment.amount`). */
-const ArgumentName = z
-  .string()
-  .regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/, {
-    message: "must be an argument path like amount or payment.amount",
-  });
+const ArgumentName = z.string().regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/, {
+  message: "must be an argument path like amount or payment.amount",
+});
 
 const RESERVED = new Set(["__proto__", "prototype", "constructor"]);
 
