@@ -411,7 +411,7 @@ const INTENT_CASES: readonly Case[] = [
     run: declareIntent(withEntry({ where: { "bad name": { max: 3 } } })),
     code: "ERR_INVALID_INTENT",
     field: "allow[0].where.bad name",
-    rule: "invalid_key",
+    rule: "key",
   },
   {
     name: "an argument path through constructor (reserved: object assignment would reroute it)",
@@ -555,7 +555,7 @@ const CEILING_CASES: readonly Case[] = [
     code: "ERR_BEYOND_CEILING",
     field: "allow[1]",
     rule: "ceiling",
-    mentions: ["entry 1", "db.write"],
+    mentions: ["allow[1]", "db.write"],
   },
   {
     name: "an entry whose resource is wider than the roles grant",
@@ -563,7 +563,7 @@ const CEILING_CASES: readonly Case[] = [
     code: "ERR_BEYOND_CEILING",
     field: "allow[0]",
     rule: "ceiling",
-    mentions: ["entry 0", 'resource "**"'],
+    mentions: ["allow[0]", 'resource "**"'],
   },
   {
     name: "an entry with a data class the roles do not grant",
@@ -571,7 +571,7 @@ const CEILING_CASES: readonly Case[] = [
     code: "ERR_BEYOND_CEILING",
     field: "allow[0].data",
     rule: "ceiling",
-    mentions: ["entry 0", "employee.salary"],
+    mentions: ["allow[0]", "employee.salary"],
   },
   {
     name: "an entry with a data pattern wider than the roles grant (customer.**)",
@@ -594,7 +594,7 @@ const CEILING_CASES: readonly Case[] = [
     code: "ERR_BEYOND_CEILING",
     field: "allow[0]",
     rule: "ceiling",
-    mentions: ["entry 0", "constraint"],
+    mentions: ["allow[0]", "constraint"],
   },
   {
     name: "an entry that drops the argument constraint of the role",
@@ -606,7 +606,7 @@ const CEILING_CASES: readonly Case[] = [
     code: "ERR_BEYOND_CEILING",
     field: "allow[0]",
     rule: "ceiling",
-    mentions: ["entry 0", "constraint"],
+    mentions: ["allow[0]", "constraint"],
   },
 ];
 
@@ -711,7 +711,7 @@ function expectRejected(err: unknown, c: Case, what: string): void {
   });
   expect(e.issues[0]?.field).toBe(c.field);
   if (c.code === "ERR_BEYOND_CEILING") {
-    // Scope errors name the entry by index ("entry 1") and what is not covered.
+    // Scope errors name the entry by its field ("allow[1]") and what is not covered.
     expect(e.message).toMatch(/^intent reaches beyond the roles of /);
   } else if (c.field === "") {
     expect(e.message).toMatch(new RegExp(`^invalid ${what}: `));

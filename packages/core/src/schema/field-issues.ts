@@ -36,6 +36,10 @@ function ruleOf(issue: z.core.$ZodIssue, input: unknown): string {
       return "unknown_key";
     case "invalid_value":
       return "value";
+    case "invalid_key":
+      return "key";
+    case "invalid_union":
+      return "type";
     default:
       return issue.code;
   }

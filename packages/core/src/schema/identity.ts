@@ -24,10 +24,13 @@ const RoleName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { message: "must be a role name of [A-Za-z0-9._:-]" });
 
 /** Schema of a duration (`500ms`, `30s`, `10m`, `2h`, `1d`, or positive milliseconds). */
-export const DurationSchema = z.union([
-  z.number().int().positive(),
-  z.string().regex(DURATION_PATTERN, { message: "must be a duration like 30s, 10m, 2h or 1d" }),
-]);
+export const DurationSchema = z.union(
+  [
+    z.number().int().positive(),
+    z.string().regex(DURATION_PATTERN, { message: "must be a duration like 30s, 10m, 2h or 1d" }),
+  ],
+  { error: "must be a duration like 30s, 10m, 2h or 1d, or a positive whole number of milliseconds" },
+);
 
 /** What an application says about a new agent instance; Mandate fills in id, fingerprint and times. */
 export const IdentityInput = z.strictObject({

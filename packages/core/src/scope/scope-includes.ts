@@ -2,6 +2,8 @@ import type { Scope, ScopeEntry } from "../schema/scope.js";
 import { constraintImplies } from "./constraint.js";
 import { compileGlob, globIncludes } from "./glob.js";
 
+const RANK = ["action", "resource", "data", "constraint"];
+
 /** Where a scope reaches beyond another. */
 export interface ScopeExcess {
   /** Index of the entry of the inner scope that is not covered. */
@@ -16,7 +18,7 @@ function entryWithin(
   child: ScopeEntry,
   dataClass: string | undefined,
   parent: ScopeEntry,
-): "action" | "resource" | "data" | "constraint" | undefined {
+): "action" | "resource" | "data" | `constraint:${string}` | undefined {
   if (!globIncludes(compileGlob(child.action, "."), [compileGlob(parent.action, ".")])) return "action";
   if (!globIncludes(compileGlob(child.resource, "/"), [compileGlob(parent.resource, "/")])) return "resource";
   if (dataClass !== undefined) {
@@ -25,7 +27,7 @@ function entryWithin(
   }
   for (const [name, pc] of Object.entries(parent.where ?? {})) {
     const cc = child.where?.[name];
-    if (cc === undefined || !constraintImplies(cc, pc)) return "constraint";
+    if (cc === undefined || !constraintImplies(cc, pc)) return `constraint:${name}`;
   }
   return undefined;
 }
@@ -45,8 +47,7 @@ export function scopeExcess(inner: Scope, outer: Scope): ScopeExcess | undefined
     const child = inner[i] as ScopeEntry;
     const atoms: (string | undefined)[] = child.data && child.data.length > 0 ? child.data : [undefined];
     for (const dataClass of atoms) {
-      let closest: string = "action";
-      const order = ["action", "resource", "data", "constraint"];
+      let closest = "action";
       let covered = false;
       for (const parent of outer) {
         const failed = entryWithin(child, dataClass, parent);
@@ -54,22 +55,24 @@ export function scopeExcess(inner: Scope, outer: Scope): ScopeExcess | undefined
           covered = true;
           break;
         }
-        if (order.indexOf(failed) > order.indexOf(closest)) closest = failed;
+        if (RANK.indexOf(failed.split(":")[0] as string) > RANK.indexOf(closest.split(":")[0] as string)) {
+          closest = failed;
+        }
       }
-      if (!covered) {
-        const what =
-          closest === "data"
-            ? `data class "${dataClass}"`
-            : closest === "constraint"
-              ? "argument constraints"
-              : `${closest} "${closest === "action" ? child.action : child.resource}"`;
-        const excess: { entry: number; dataClass?: string; message: string } = {
-          entry: i,
-          message: `${what} of entry ${i} (${child.action} on ${child.resource}) is not covered`,
-        };
-        if (dataClass !== undefined && closest === "data") excess.dataClass = dataClass;
-        return excess;
-      }
+      if (covered) continue;
+      const what = closest.startsWith("constraint:")
+        ? `the constraint on argument "${closest.slice("constraint:".length)}"`
+        : closest === "data"
+          ? `data class "${dataClass}"`
+          : closest === "resource"
+            ? `resource "${child.resource}"`
+            : `action "${child.action}"`;
+      const excess: { entry: number; dataClass?: string; message: string } = {
+        entry: i,
+        message: `${what} of allow[${i}] (${child.action} on ${child.resource}) is not covered`,
+      };
+      if (dataClass !== undefined && closest === "data") excess.dataClass = dataClass;
+      return excess;
     }
   }
   return undefined;
