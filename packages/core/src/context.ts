@@ -49,6 +49,7 @@ export interface ContextHost {
     identity: AgentIdentity | IdentityInput,
     intent: IntentInput,
   ): Promise<AgentContext>;
+  token(context: AgentContext): Promise<string>;
   revoke(contextId: string, reason?: string): Promise<void>;
   pause(contextId: string, reason?: string): Promise<void>;
   resume(contextId: string): Promise<void>;
@@ -91,6 +92,8 @@ export class AgentContext implements Metered {
       ceiling: CompiledScope;
       scope: CompiledScope;
       now: number;
+      /** For a context rebuilt from a token: the token's expiry. */
+      expiresAt?: number;
     },
   ) {
     this.#host = host;
@@ -101,7 +104,9 @@ export class AgentContext implements Metered {
     this.path = fields.parent ? [...fields.parent.path, fields.id] : [fields.id];
     this.limits = fields.intent.limits;
     this.usage = new Usage(this.limits, fields.now);
-    const own = this.limits.ttlMs !== undefined ? fields.now + this.limits.ttlMs : Number.POSITIVE_INFINITY;
+    const own =
+      fields.expiresAt ??
+      (this.limits.ttlMs !== undefined ? fields.now + this.limits.ttlMs : Number.POSITIVE_INFINITY);
     this.expiresAt = Math.min(
       own,
       fields.parent?.expiresAt ?? Number.POSITIVE_INFINITY,
@@ -143,6 +148,14 @@ export class AgentContext implements Metered {
    */
   delegate(identity: AgentIdentity | IdentityInput, intent: IntentInput): Promise<AgentContext> {
     return this.#host.delegate(this, identity, intent);
+  }
+
+  /**
+   * A signed context token for handing this context to another process or service, which rebuilds
+   * it with `mandate.verifyContextToken`. Needs a signing key (`keys.signing`).
+   */
+  token(): Promise<string> {
+    return this.#host.token(this);
   }
 
   /** Revokes this context and its whole subtree, for good. In-flight calls are aborted. */

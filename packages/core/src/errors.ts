@@ -18,7 +18,21 @@ export type MandateErrorCode =
   | "ERR_UNKNOWN_ROLE"
   | "ERR_DENIED"
   | "ERR_AUDIT_UNAVAILABLE"
-  | "ERR_CLOSED";
+  | "ERR_CLOSED"
+  | "ERR_NO_SIGNING_KEY"
+  | "ERR_TOKEN_MALFORMED"
+  | "ERR_TOKEN_ALG"
+  | "ERR_TOKEN_TYPE"
+  | "ERR_TOKEN_KID"
+  | "ERR_TOKEN_SIGNATURE"
+  | "ERR_TOKEN_EXPIRED"
+  | "ERR_TOKEN_NOT_YET_VALID"
+  | "ERR_TOKEN_ISSUER"
+  | "ERR_TOKEN_CLAIMS"
+  | "ERR_TOKEN_CHAIN"
+  | "ERR_TOKEN_WIDENED"
+  | "ERR_TOKEN_DEPTH"
+  | "ERR_TOKEN_REVOKED";
 
 /** Where in the input a problem was found. */
 export interface FieldIssue {

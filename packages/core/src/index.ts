@@ -52,4 +52,15 @@ export { IntentDeclaration, IntentInput, type Limits, type LimitsInput } from ".
 export { ArgumentConstraint, Scope, ScopeEntry } from "./schema/scope.js";
 export { compileGlob, type Glob, globIncludes } from "./scope/glob.js";
 export { type ScopeExcess, scopeExcess, scopeIncludes } from "./scope/scope-includes.js";
+export { type ChainLink, CONTEXT_TOKEN_TYPE } from "./token/context-token.js";
+export { IDENTITY_TOKEN_TYPE } from "./token/identity-token.js";
+export { CAEP_SESSION_REVOKED, SET_TYPE, type SessionRevoked } from "./token/security-event.js";
+export {
+  ACCEPTED_ALGORITHMS,
+  generateSigningKey,
+  type JsonWebKeySet,
+  type SigningAlgorithm,
+  type SigningKey,
+} from "./token/signing-key.js";
+export type { TokenOptions } from "./token/token-service.js";
 export { type AnyTool, defineTool, type ToolDefinition } from "./tool.js";

@@ -28,6 +28,10 @@ import { type IntentDeclaration, IntentInput, type Limits } from "./schema/inten
 import { Scope } from "./schema/scope.js";
 import { CompiledScope } from "./scope/compiled-scope.js";
 import { scopeExcess } from "./scope/scope-includes.js";
+import type { ChainLink } from "./token/context-token.js";
+import type { SessionRevoked } from "./token/security-event.js";
+import type { JsonWebKeySet } from "./token/signing-key.js";
+import { type TokenOptions, TokenService } from "./token/token-service.js";
 import type { AnyTool, ToolDefinition } from "./tool.js";
 
 /** Asked when a policy says `ask`; resolves true to let the call run. */
@@ -70,6 +74,8 @@ export interface MandateOptions {
   readonly pauseWaitMs?: number;
   /** Deepest delegation allowed; a root is depth 0 (default 16). */
   readonly maxDepth?: number;
+  /** Signing and trusted keys for identity and context tokens and security events. */
+  readonly tokens?: TokenOptions;
   /** Clock, epoch milliseconds (for tests). */
   readonly now?: () => number;
 }
@@ -102,6 +108,22 @@ export interface Mandate {
   pause(contextId: string, reason?: string): Promise<void>;
   /** Resumes a paused context. */
   resume(contextId: string): Promise<void>;
+  /** The public keys this Mandate trusts, its own first: publish this as its JWKS. */
+  jwks(): JsonWebKeySet;
+  /** Issues a signed identity token for an agent instance. */
+  issueIdentityToken(identity: AgentIdentity): Promise<string>;
+  /** Verifies an identity token and returns the identity. */
+  verifyIdentityToken(jwt: string): Promise<AgentIdentity>;
+  /**
+   * Verifies a context token offline (every link's signature, times, attenuation and revocation
+   * state) and rebuilds its context here, ready to check and guard calls. Verified tokens are
+   * cached: one signature check per token, re-checked against revocation and expiry on each use.
+   */
+  verifyContextToken(jwt: string): Promise<AgentContext>;
+  /** Issues an OpenID CAEP `session-revoked` Security Event Token for a revoked context. */
+  issueSessionRevoked(contextId: string, options?: { reason?: string; audience?: string }): Promise<string>;
+  /** Verifies a CAEP `session-revoked` Security Event Token and revokes the context it names. */
+  acceptSecurityEvent(jwt: string): Promise<SessionRevoked>;
   /** Resolves once every audit event so far is written. */
   flush(): Promise<void>;
   /** Flushes audit and closes the sink and store. */
@@ -156,6 +178,7 @@ class Runtime implements Mandate, ContextHost {
   private readonly unsubscribe: () => void;
   private closed = false;
   private sweepAt = 1024;
+  private readonly tokens: TokenService;
 
   constructor(options: MandateOptions) {
     const parsed = parseOrThrow(Options, options, "ERR_INVALID_CONFIG", "configuration");
@@ -178,6 +201,17 @@ class Runtime implements Mandate, ContextHost {
     this.maxDepth = parsed.maxDepth ?? 16;
     this.now = options.now ?? Date.now;
     this.env = { store: this.store, tools: this.tools, policies: this.policies };
+    const store = this.store;
+    this.tokens = new TokenService(
+      {
+        store,
+        now: () => this.now(),
+        maxDepth: this.maxDepth,
+        adopt: (links) => this.adopt(links),
+        stateOf: (ctx) => contextState(store, ctx, this.now()),
+      },
+      options.tokens,
+    );
     this.unsubscribe = this.store.subscribe((id, status) => this.onStatus(id, status?.state, status?.reason));
   }
 
@@ -377,12 +411,16 @@ class Runtime implements Mandate, ContextHost {
       scope: new CompiledScope(intent.scope),
       now,
     });
+    this.track(ctx, now);
+    return ctx;
+  }
+
+  private track(ctx: AgentContext, now: number): void {
     this.contexts.set(ctx.id, ctx);
     if (this.contexts.size >= this.sweepAt) {
       this.sweep(now);
       this.sweepAt = Math.max(1024, this.contexts.size * 2);
     }
-    return ctx;
   }
 
   /** Forgets contexts that can never act again (expired, or revoked along their path). */
@@ -392,6 +430,74 @@ class Runtime implements Mandate, ContextHost {
       if (state && state.code !== "context.paused" && state.code !== "store.unavailable")
         this.contexts.delete(id);
     }
+  }
+
+  /**
+   * Builds the contexts of a verified chain here, root first, reusing those this process already
+   * has. Each link is held to this Mandate's own roles: a service never trusts a ceiling it did
+   * not configure.
+   */
+  private adopt(links: readonly ChainLink[]): AgentContext {
+    const now = this.now();
+    let parent: AgentContext | undefined;
+    for (const link of links) {
+      const known = this.contexts.get(link.id);
+      if (known !== undefined && known.parent === parent) {
+        parent = known;
+        continue;
+      }
+      const ceiling = this.ceilingOf(link.identity.roles, "ERR_UNKNOWN_ROLE");
+      this.within(link.intent.scope, ceiling, "ERR_BEYOND_CEILING", `the roles of ${link.identity.name}`);
+      const ctx = new AgentContext(this, {
+        id: link.id,
+        identity: link.identity,
+        intent: link.intent,
+        parent,
+        ceiling: new CompiledScope(ceiling),
+        scope: new CompiledScope(link.intent.scope),
+        now,
+        expiresAt: link.expiresAt,
+      });
+      this.tokens.remember(ctx, link);
+      this.track(ctx, now);
+      parent = ctx;
+    }
+    return parent as AgentContext;
+  }
+
+  jwks(): JsonWebKeySet {
+    return this.tokens.jwks();
+  }
+
+  token(ctx: AgentContext): Promise<string> {
+    return this.tokens.contextToken(ctx);
+  }
+
+  issueIdentityToken(identity: AgentIdentity): Promise<string> {
+    return this.tokens.identityToken(identity);
+  }
+
+  verifyIdentityToken(jwt: string): Promise<AgentIdentity> {
+    return this.tokens.verifyIdentity(jwt);
+  }
+
+  verifyContextToken(jwt: string): Promise<AgentContext> {
+    this.assertOpen();
+    return this.tokens.verifyContext(jwt);
+  }
+
+  issueSessionRevoked(
+    contextId: string,
+    options: { reason?: string; audience?: string } = {},
+  ): Promise<string> {
+    const reason = options.reason ?? this.store.status(contextId)?.reason ?? "revoked";
+    return this.tokens.sessionRevoked(contextId, reason, options.audience);
+  }
+
+  async acceptSecurityEvent(jwt: string): Promise<SessionRevoked> {
+    const event = await this.tokens.verifySessionRevoked(jwt);
+    await this.revoke(event.contextId, `${event.reason} (security event ${event.jti} from ${event.issuer})`);
+    return event;
   }
 
   context(id: string): AgentContext | undefined {
