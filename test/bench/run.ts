@@ -5,10 +5,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { contextBench } from "./context.bench.js";
 import { coreBench } from "./core.bench.js";
 import { round } from "./measure.js";
 
-const suites: Record<string, () => Promise<Record<string, number>>> = { core: coreBench };
+const suites: Record<string, () => Promise<Record<string, number>>> = { core: coreBench, context: contextBench };
 
 const only = process.argv.slice(2);
 const results: Record<string, number> = {};
@@ -23,7 +24,10 @@ console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);
 
 const file = fileURLToPath(new URL("./results.json", import.meta.url));
-await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+// A run of some suites updates their figures and keeps the others'.
+const previous =
+  only.length === 0 ? {} : (JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Record<string, number>);
+await writeFile(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log(`\nwrote ${file}`);
 
 // The docs quote this run, never a hand-typed figure: rewrite the marked table in place.
