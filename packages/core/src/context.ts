@@ -1,5 +1,6 @@
 import type { ReasoningLink } from "./audit/audit-event.js";
 import type { Decision } from "./decision.js";
+import { digestValue } from "./digest.js";
 import { type Metered, Usage } from "./limits.js";
 import type { AgentIdentity, IdentityInput } from "./schema/identity.js";
 import type { IntentDeclaration, IntentInput, Limits } from "./schema/intent.js";
@@ -66,6 +67,8 @@ export class AgentContext implements Metered {
   readonly id: string;
   readonly identity: AgentIdentity;
   readonly intent: IntentDeclaration;
+  /** `sha256:` of the intent's canonical JSON, as audit events and context tokens carry it. */
+  readonly intentDigest: string;
   readonly parent: AgentContext | undefined;
   /** Context ids from the root to this context. */
   readonly path: readonly string[];
@@ -77,6 +80,11 @@ export class AgentContext implements Metered {
   readonly metered: readonly Metered[];
   /** @internal */
   readonly ceiling: CompiledScope;
+  /**
+   * @internal this context and each ancestor whose roles differ from the one below it, nearest
+   * first: every ceiling on the path binds a call
+   */
+  readonly ceilings: readonly AgentContext[];
   /** @internal */
   readonly scope: CompiledScope;
   readonly #host: ContextHost;
@@ -100,6 +108,7 @@ export class AgentContext implements Metered {
     this.id = fields.id;
     this.identity = fields.identity;
     this.intent = fields.intent;
+    this.intentDigest = digestValue(fields.intent);
     this.parent = fields.parent;
     this.path = fields.parent ? [...fields.parent.path, fields.id] : [fields.id];
     this.limits = fields.intent.limits;
@@ -117,6 +126,10 @@ export class AgentContext implements Metered {
       : [];
     this.metered = fields.parent ? [...metered, ...fields.parent.metered] : metered;
     this.ceiling = fields.ceiling;
+    const parent = fields.parent;
+    const sameRoles =
+      parent !== undefined && parent.identity.roles.join("\u0000") === fields.identity.roles.join("\u0000");
+    this.ceilings = parent === undefined ? [this] : sameRoles ? parent.ceilings : [this, ...parent.ceilings];
     this.scope = fields.scope;
   }
 

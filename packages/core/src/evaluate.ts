@@ -159,15 +159,26 @@ export function evaluate(
       });
       continue;
     }
-    const over = ctx.ceiling.misses(a, args)?.[0];
-    if (over) {
-      const r: { code: "ceiling.exceeded"; message: string; access: number; dataClass?: string } = {
+    // Every ceiling on the path binds: in monitor mode the intent does not, and a child with
+    // broader roles must still not reach beyond what its ancestors' roles allow.
+    for (const holder of ctx.ceilings) {
+      const over = holder.ceiling.misses(a, args)?.[0];
+      if (over === undefined) continue;
+      const r: {
+        code: "ceiling.exceeded";
+        message: string;
+        access: number;
+        dataClass?: string;
+        contextId: string;
+      } = {
         code: "ceiling.exceeded",
-        message: `${a.action} on ${a.resource} exceeds the roles of ${ctx.identity.name} (${ctx.identity.roles.join(", ")})`,
+        message: `${a.action} on ${a.resource} exceeds the roles of ${holder.identity.name} (${holder.identity.roles.join(", ")})`,
         access: i,
+        contextId: holder.id,
       };
       if (over.dataClass !== undefined) r.dataClass = over.dataClass;
       reasons = append(reasons, r);
+      break;
     }
     const misses = ctx.scope.misses(a, args);
     if (misses) {

@@ -28,6 +28,7 @@ import { type IntentDeclaration, IntentInput, type Limits } from "./schema/inten
 import { Scope } from "./schema/scope.js";
 import { CompiledScope } from "./scope/compiled-scope.js";
 import { scopeExcess } from "./scope/scope-includes.js";
+import { signCheckpoint } from "./token/checkpoint-token.js";
 import type { ChainLink } from "./token/context-token.js";
 import type { SessionRevoked } from "./token/security-event.js";
 import type { JsonWebKeySet } from "./token/signing-key.js";
@@ -108,7 +109,7 @@ export interface Mandate {
   pause(contextId: string, reason?: string): Promise<void>;
   /** Resumes a paused context. */
   resume(contextId: string): Promise<void>;
-  /** The public keys this Mandate trusts, its own first: publish this as its JWKS. */
+  /** This Mandate's own public signing key as a JWKS, for verifiers to trust (empty without one). */
   jwks(): JsonWebKeySet;
   /** Issues a signed identity token for an agent instance. */
   issueIdentityToken(identity: AgentIdentity): Promise<string>;
@@ -193,7 +194,14 @@ class Runtime implements Mandate, ContextHost {
           ? { sink: options.audit }
           : options.audit;
     this.sink = audit.sink;
-    this.queue = new AuditQueue(audit.sink, audit, (err) => this.events.emit("audit.error", err));
+    const signing = options.tokens?.signing;
+    const issuer = options.tokens?.issuer ?? "mandate";
+    this.queue = new AuditQueue(
+      audit.sink,
+      audit,
+      (err) => this.events.emit("audit.error", err),
+      signing ? (claims) => signCheckpoint(claims, signing, issuer, this.now()) : undefined,
+    );
     this.durable = audit.durable ?? false;
     this.durableTimeoutMs = audit.durableTimeoutMs ?? 5_000;
     this.approver = options.approver;
@@ -473,7 +481,7 @@ class Runtime implements Mandate, ContextHost {
     return this.tokens.contextToken(ctx);
   }
 
-  issueIdentityToken(identity: AgentIdentity): Promise<string> {
+  async issueIdentityToken(identity: AgentIdentity): Promise<string> {
     return this.tokens.identityToken(identity);
   }
 
@@ -482,7 +490,7 @@ class Runtime implements Mandate, ContextHost {
   }
 
   verifyContextToken(jwt: string): Promise<AgentContext> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(new MandateError("ERR_CLOSED", "this Mandate is closed"));
     return this.tokens.verifyContext(jwt);
   }
 
@@ -521,7 +529,11 @@ class Runtime implements Mandate, ContextHost {
     const now = this.now();
     let position = -1;
     if (ctx !== undefined) {
-      position = this.queue.offer(now, decisionEvent(now, ctx, decision, call.reasoning));
+      const retention = ev.tool?.audit?.args ?? "preview";
+      position = this.queue.offer(
+        now,
+        decisionEvent(now, ctx, decision, call.reasoning, call.args, retention),
+      );
       if (position === 0) {
         decision = auditUnavailable(decision);
         this.events.emit("audit.overflow", decision);
@@ -570,7 +582,7 @@ class Runtime implements Mandate, ContextHost {
     if (decision.effect === "ask") await this.approve(ctx, decision, args, ev.tool);
     else if (decision.effect === "deny") throw new DeniedError(decision);
     if (this.durable) {
-      await this.awaitDurable(ctx, position, decision, call);
+      await this.awaitDurable(ctx, position, decision, call, ev.tool);
       // The context may have been revoked while the event was being written.
       const state = contextState(this.store, ctx, this.now());
       if (state) throw new DeniedError(withReason(decision, state));
@@ -582,11 +594,14 @@ class Runtime implements Mandate, ContextHost {
     try {
       if (signal.aborted) throw signal.reason;
       const result = await raceAbort(fn(args, { signal, context: ctx, decision }), signal);
-      this.outcome(ctx, decision, call, "ok", started, undefined);
+      this.outcome(ctx, decision, call, ev.tool, started, { outcome: "ok", output: result });
       return result as Awaited<R>;
     } catch (err) {
       const outcome = signal.aborted ? "aborted" : "error";
-      this.outcome(ctx, decision, call, outcome, started, err instanceof Error ? err.message : String(err));
+      this.outcome(ctx, decision, call, ev.tool, started, {
+        outcome,
+        error: err instanceof Error ? err.message : String(err),
+      });
       // A revocation aborts every call of the subtree with one shared error: give this caller one
       // that names its own call.
       if (err instanceof DeniedError && err === signal.reason) {
@@ -602,17 +617,25 @@ class Runtime implements Mandate, ContextHost {
     ctx: AgentContext,
     decision: Decision,
     call: ToolCall,
-    outcome: "ok" | "error" | "aborted",
+    tool: AnyTool | undefined,
     started: number,
-    error: string | undefined,
+    result: { outcome: "ok" | "error" | "aborted"; error?: string; output?: unknown },
   ): void {
     const now = this.now();
-    // The call already ran: its outcome is recorded even past the queue bound.
-    this.queue.offer(
+    const retention = tool?.audit?.output ?? "preview";
+    const build = outcomeEvent(
       now,
-      outcomeEvent(now, ctx, decision, call.reasoning, outcome, now - started, error),
-      true,
+      ctx,
+      decision,
+      call.reasoning,
+      result.outcome,
+      now - started,
+      result.error,
+      result.output,
+      retention,
     );
+    // The call already ran: its outcome is recorded even past the queue bound.
+    this.queue.offer(now, build, true);
   }
 
   private async approve(
@@ -665,6 +688,7 @@ class Runtime implements Mandate, ContextHost {
     position: number,
     decision: Decision,
     call: ToolCall,
+    tool: AnyTool | undefined,
   ): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((r) => {
@@ -675,14 +699,10 @@ class Runtime implements Mandate, ContextHost {
     if (!ok) {
       const denied = auditUnavailable(decision);
       // The allow decision may still reach the sink later: record that the tool never ran.
-      this.outcome(
-        ctx,
-        decision,
-        call,
-        "error",
-        this.now(),
-        "not run: audit.unavailable (durable write timed out)",
-      );
+      this.outcome(ctx, decision, call, tool, this.now(), {
+        outcome: "error",
+        error: "not run: audit.unavailable (durable write timed out)",
+      });
       throw new DeniedError(denied);
     }
   }
@@ -770,13 +790,9 @@ class Runtime implements Mandate, ContextHost {
     reason?: string,
   ): void {
     const ctx = this.contexts.get(id);
-    if (ctx === undefined) return;
     const now = this.now();
-    this.queue.offer(
-      now,
-      lifecycleEvent(now, type, ctx.identity, ctx, reason === undefined ? {} : { reason }),
-      true,
-    );
+    const detail = reason === undefined ? {} : { reason };
+    this.queue.offer(now, lifecycleEvent(now, type, ctx?.identity, ctx, detail, id), true);
   }
 
   private statusFor(contextId: string, reason: string): { reason: string; at: number; expiresAt?: number } {
@@ -814,7 +830,7 @@ class Runtime implements Mandate, ContextHost {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    await this.queue.flush();
+    await this.queue.finish();
     await this.sink.close?.();
     await this.store.close?.();
   }

@@ -1,4 +1,5 @@
 import { type Access, type Inspector, uninspectable } from "./access.js";
+import type { Retention } from "./audit/redact.js";
 
 /**
  * A tool as Mandate sees it: the action it performs, how its arguments map to the resources and
@@ -19,6 +20,12 @@ export interface ToolDefinition<A = never> {
   readonly cost?: number;
   /** What the tool does, for people and for intent resolvers. */
   readonly description?: string;
+  /**
+   * What the audit trail keeps of arguments and output: `none`, `digest`, `preview` (a digest and
+   * a redacted preview: the default) or `full` (a digest and the value; secret-like fields are
+   * masked even then).
+   */
+  readonly audit?: { readonly args?: Retention; readonly output?: Retention };
 }
 
 /** Any tool definition, whatever its argument type. */

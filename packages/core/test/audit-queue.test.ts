@@ -174,7 +174,7 @@ describe("AuditQueue", () => {
     const batches: string[][] = [];
     const sink: AuditSink = {
       async write(events) {
-        batches.push(events.map((e) => e["gen_ai.agent.id"]));
+        batches.push(events.map((e) => e["gen_ai.agent.id"] ?? ""));
       },
     };
     const queue = new AuditQueue(sink, { batchSize: 2 });

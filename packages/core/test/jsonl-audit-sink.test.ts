@@ -19,7 +19,10 @@ afterEach(async () => {
 function event(seq: number, extra: Partial<AuditEvent> = {}): AuditEvent {
   return {
     id: newId(),
+    "mandate.stream": "stream-1",
     seq,
+    "mandate.prev": "sha256:prev",
+    "mandate.hash": "sha256:hash",
     time: new Date(0).toISOString(),
     type: "tool.decision",
     "gen_ai.agent.id": newId(),

@@ -1,5 +1,6 @@
-import { monotonicIds } from "../ids.js";
+import { monotonicIds, newId } from "../ids.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
+import { genesisHash, seal } from "./chain.js";
 
 /** Options of the audit queue between the guard and the sink. */
 export interface AuditQueueOptions {
@@ -9,10 +10,25 @@ export interface AuditQueueOptions {
   readonly batchSize?: number;
   /** First retry delay after a failed write, doubled up to 5 s (default 50 ms). */
   readonly retryMs?: number;
+  /** Write a signed checkpoint after this many events (default 1,000), when a signing key is set. */
+  readonly checkpointEvery?: number;
+  /** …or when this long has passed since the last one and events were written since (default 10 s). */
+  readonly checkpointIntervalMs?: number;
 }
 
+/** An event before it is chained. */
+export type UnsealedEvent = Omit<AuditEvent, "mandate.prev" | "mandate.hash">;
+
 /** A recorded fact waiting to become an event; converting it is deferred off the hot path. */
-export type EventBuilder = (id: string, seq: number) => AuditEvent;
+export type EventBuilder = (id: string, seq: number, stream: string) => UnsealedEvent;
+
+/** Signs checkpoints: given what to vouch for, returns a compact JWT. */
+export type CheckpointSigner = (claims: {
+  stream: string;
+  seq: number;
+  hash: string;
+  final: boolean;
+}) => Promise<string>;
 
 interface Pending {
   readonly time: number;
@@ -42,14 +58,32 @@ export class AuditQueue {
   private unwritten: AuditEvent[] | undefined;
   private seq = 0;
   private readonly nextId = monotonicIds();
+  /** This queue's stream: its events form one hash chain. */
+  readonly stream = newId();
+  private lastHash: string;
+  private readonly signer: CheckpointSigner | undefined;
+  private readonly checkpointEvery: number;
+  private readonly checkpointIntervalMs: number;
+  private checkpointedSeq = 0;
+  private checkpointedAt = Date.now();
+  private finished = false;
   private offered = 0;
   private written = 0;
   private draining = false;
   private scheduled = false;
   private waiters: { upTo: number; resolve: () => void }[] = [];
 
-  constructor(sink: AuditSink, options: AuditQueueOptions = {}, onError: (err: unknown) => void = () => {}) {
+  constructor(
+    sink: AuditSink,
+    options: AuditQueueOptions = {},
+    onError: (err: unknown) => void = () => {},
+    signer?: CheckpointSigner,
+  ) {
     this.sink = sink;
+    this.lastHash = genesisHash(this.stream);
+    this.signer = signer;
+    this.checkpointEvery = options.checkpointEvery ?? 1_000;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 10_000;
     this.capacity = options.capacity ?? 10_000;
     this.batchSize = options.batchSize ?? 512;
     this.retryMs = options.retryMs ?? 50;
@@ -69,10 +103,7 @@ export class AuditQueue {
     if (!force && this.offered - this.written >= this.capacity) return 0;
     this.buffer.push({ time, build });
     this.offered++;
-    if (!this.scheduled && !this.draining) {
-      this.scheduled = true;
-      defer(() => void this.drain());
-    }
+    this.kick();
     return this.offered;
   }
 
@@ -88,13 +119,81 @@ export class AuditQueue {
     await this.sink.flush?.();
   }
 
-  private take(): AuditEvent[] {
+  /**
+   * Writes everything, then a final signed checkpoint (when a signer is set) so that a verifier
+   * can tell a complete stream from a truncated one, then flushes the sink.
+   */
+  async finish(): Promise<void> {
+    await this.settled(this.offered);
+    if (this.signer !== undefined && !this.finished) {
+      this.finished = true;
+      try {
+        const cp = await this.checkpoint(true);
+        const written = new Promise<void>((resolve) => {
+          this.finalWritten = resolve;
+        });
+        this.unwrittenCheckpoint = cp;
+        this.kick();
+        await written;
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+    await this.sink.flush?.();
+  }
+
+  private unwrittenCheckpoint: AuditEvent | undefined;
+  private finalWritten: (() => void) | undefined;
+
+  private kick(): void {
+    if (!this.scheduled && !this.draining) {
+      this.scheduled = true;
+      defer(() => void this.drain());
+    }
+  }
+
+  /** A signed checkpoint vouching for the last event so far, chained as the next event. */
+  private async checkpoint(final: boolean): Promise<AuditEvent> {
+    const covered = { stream: this.stream, seq: this.seq, hash: this.lastHash, final };
+    const signature = await (this.signer as CheckpointSigner)(covered);
+    const now = Date.now();
+    const event: UnsealedEvent = {
+      id: this.nextId(now),
+      "mandate.stream": this.stream,
+      seq: ++this.seq,
+      time: new Date(now).toISOString(),
+      type: "audit.checkpoint",
+      "mandate.detail": { covers: { seq: covered.seq, hash: covered.hash }, final },
+      "mandate.signature": signature,
+    };
+    this.lastHash = seal(event as AuditEvent, this.lastHash);
+    this.checkpointedSeq = this.seq;
+    this.checkpointedAt = now;
+    return event as AuditEvent;
+  }
+
+  private checkpointDue(): boolean {
+    if (this.signer === undefined || this.seq === this.checkpointedSeq) return false;
+    return (
+      this.seq - this.checkpointedSeq >= this.checkpointEvery ||
+      Date.now() - this.checkpointedAt >= this.checkpointIntervalMs
+    );
+  }
+
+  private async take(): Promise<AuditEvent[]> {
     if (this.unwritten) return this.unwritten;
+    if (this.unwrittenCheckpoint) {
+      const cp = this.unwrittenCheckpoint;
+      this.unwrittenCheckpoint = undefined;
+      return [cp];
+    }
     const end = Math.min(this.buffer.length, this.head + this.batchSize);
     const events: AuditEvent[] = [];
     for (let i = this.head; i < end; i++) {
       const p = this.buffer[i] as Pending;
-      events.push(p.build(this.nextId(p.time), ++this.seq));
+      const e = p.build(this.nextId(p.time), ++this.seq, this.stream) as AuditEvent;
+      this.lastHash = seal(e, this.lastHash);
+      events.push(e);
     }
     this.head = end;
     if (this.head === this.buffer.length) {
@@ -103,6 +202,15 @@ export class AuditQueue {
     } else if (this.head > 65_536) {
       this.buffer = this.buffer.slice(this.head);
       this.head = 0;
+    }
+    if (this.checkpointDue()) {
+      try {
+        events.push(await this.checkpoint(false));
+      } catch (err) {
+        // A checkpoint that cannot be signed is reported; the events still go out.
+        this.onError(err);
+        this.checkpointedAt = Date.now();
+      }
     }
     return events;
   }
@@ -113,8 +221,8 @@ export class AuditQueue {
     this.draining = true;
     let delay = this.retryMs;
     try {
-      while (this.unwritten || this.head < this.buffer.length) {
-        const events = this.take();
+      while (this.unwritten || this.unwrittenCheckpoint || this.head < this.buffer.length) {
+        const events = await this.take();
         try {
           await this.sink.write(events);
         } catch (err) {
@@ -126,7 +234,13 @@ export class AuditQueue {
         }
         this.unwritten = undefined;
         delay = this.retryMs;
-        this.written += events.length;
+        // Positions count the events offered by the guard; checkpoints ride along uncounted.
+        let counted = 0;
+        for (const e of events) {
+          if (e.type !== "audit.checkpoint") counted++;
+          else if (e["mandate.detail"]?.final === true) this.finalWritten?.();
+        }
+        this.written += counted;
         this.release();
       }
     } finally {

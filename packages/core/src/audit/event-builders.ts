@@ -1,8 +1,10 @@
+import type { Access } from "../access.js";
 import type { AgentContext } from "../context.js";
 import type { Decision } from "../decision.js";
 import type { AgentIdentity } from "../schema/identity.js";
-import type { AuditEvent, AuditEventType, ReasoningLink } from "./audit-event.js";
-import type { EventBuilder } from "./audit-queue.js";
+import type { AuditEventType, ReasoningLink } from "./audit-event.js";
+import type { EventBuilder, UnsealedEvent } from "./audit-queue.js";
+import { keep, type Retention, redact } from "./redact.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -21,30 +23,30 @@ function isoTime(time: number): string {
 function base(
   id: string,
   seq: number,
+  stream: string,
   time: number,
   type: AuditEventType,
-  identity: AgentIdentity,
+  identity: AgentIdentity | undefined,
   ctx: AgentContext | undefined,
-): Mutable<AuditEvent> {
-  const e: Mutable<AuditEvent> = {
-    id,
-    seq,
-    time: isoTime(time),
-    type,
-    "gen_ai.agent.id": identity.id,
-    "gen_ai.agent.name": identity.name,
-    "mandate.sponsor": identity.sponsor,
-  };
-  if (identity.tenant !== undefined) e["mandate.tenant"] = identity.tenant;
+): Mutable<UnsealedEvent> {
+  const e: Mutable<UnsealedEvent> = { id, "mandate.stream": stream, seq, time: isoTime(time), type };
+  if (identity !== undefined) {
+    e["gen_ai.agent.id"] = identity.id;
+    e["gen_ai.agent.name"] = identity.name;
+    e["mandate.agent.version"] = identity.version;
+    e["mandate.sponsor"] = identity.sponsor;
+    if (identity.tenant !== undefined) e["mandate.tenant"] = identity.tenant;
+  }
   if (ctx) {
     e["mandate.context.id"] = ctx.id;
     e["mandate.context.path"] = ctx.path;
     e["mandate.intent.id"] = ctx.intent.id;
+    e["mandate.intent.digest"] = ctx.intentDigest;
   }
   return e;
 }
 
-function linkTo(e: Mutable<AuditEvent>, reasoning: ReasoningLink | undefined): void {
+function linkTo(e: Mutable<UnsealedEvent>, reasoning: ReasoningLink | undefined): void {
   if (reasoning === undefined) return;
   e["mandate.reasoning"] = reasoning;
   if (reasoning.conversationId !== undefined) e["gen_ai.conversation.id"] = reasoning.conversationId;
@@ -56,16 +58,20 @@ export function decisionEvent(
   ctx: AgentContext,
   decision: Decision,
   reasoning: ReasoningLink | undefined,
+  args: unknown,
+  retention: Retention,
 ): EventBuilder {
-  return (id, seq) => {
-    const e = base(id, seq, time, "tool.decision", ctx.identity, ctx);
+  return (id, seq, stream) => {
+    const e = base(id, seq, stream, time, "tool.decision", ctx.identity, ctx);
     e["gen_ai.tool.name"] = decision.tool;
     e["gen_ai.tool.call.id"] = decision.callId;
     linkTo(e, reasoning);
     e["mandate.decision"] = decision.effect;
     e["mandate.deviation"] = decision.deviation;
     e["mandate.reasons"] = decision.reasons;
-    e["mandate.accesses"] = decision.accesses;
+    e["mandate.accesses"] = decision.accesses.map(redactFacts);
+    const kept = keep(args, retention);
+    if (kept !== undefined) e["mandate.args"] = kept;
     return e;
   };
 }
@@ -79,30 +85,48 @@ export function outcomeEvent(
   outcome: "ok" | "error" | "aborted",
   durationMs: number,
   error: string | undefined,
+  output: unknown,
+  retention: Retention,
 ): EventBuilder {
-  return (id, seq) => {
-    const e = base(id, seq, time, "tool.outcome", ctx.identity, ctx);
+  return (id, seq, stream) => {
+    const e = base(id, seq, stream, time, "tool.outcome", ctx.identity, ctx);
     e["gen_ai.tool.name"] = decision.tool;
     e["gen_ai.tool.call.id"] = decision.callId;
     linkTo(e, reasoning);
     e["mandate.outcome"] = outcome;
     e["mandate.duration_ms"] = durationMs;
-    if (error !== undefined) e["mandate.error"] = error;
+    if (error !== undefined) e["mandate.error"] = redact(error) as string;
+    if (outcome === "ok") {
+      const kept = keep(output, retention);
+      if (kept !== undefined) e["mandate.output"] = kept;
+    }
     return e;
   };
 }
 
-/** Builds a lifecycle event (identity issued, intent declared, revoked, approval…). */
+/**
+ * Builds a lifecycle event (identity issued, intent declared, revoked, approval…). A context this
+ * process does not know (revoked by id, or by a security event) is named by `contextId` alone.
+ */
 export function lifecycleEvent(
   time: number,
   type: AuditEventType,
-  identity: AgentIdentity,
+  identity: AgentIdentity | undefined,
   ctx: AgentContext | undefined,
   detail: Record<string, unknown>,
+  contextId?: string,
 ): EventBuilder {
-  return (id, seq) => {
-    const e = base(id, seq, time, type, identity, ctx);
+  return (id, seq, stream) => {
+    const e = base(id, seq, stream, time, type, identity, ctx);
+    if (ctx === undefined && contextId !== undefined) e["mandate.context.id"] = contextId;
     e["mandate.detail"] = detail;
     return e;
   };
+}
+
+/** Facts are inspector output and may carry query strings or message text: they are redacted too. */
+function redactFacts(access: Access): Access {
+  return access.facts === undefined
+    ? access
+    : { ...access, facts: redact(access.facts) as Record<string, unknown> };
 }

@@ -70,7 +70,13 @@ export async function issueSessionRevoked(
  */
 export async function verifySessionRevoked(
   jwt: unknown,
-  o: { keys: KeySet; now: number; clockToleranceSec?: number; issuers?: readonly string[] },
+  o: {
+    keys: KeySet;
+    now: number;
+    clockToleranceSec?: number;
+    issuers?: readonly string[];
+    audience?: string;
+  },
 ): Promise<SessionRevoked> {
   const payload = await verifyJwt(jwt, o.keys, {
     typ: SET_TYPE,
@@ -81,6 +87,12 @@ export async function verifySessionRevoked(
   });
   const parsed = SetClaims.safeParse(payload);
   if (!parsed.success) throw new MandateError("ERR_TOKEN_CLAIMS", "not a Security Event Token");
+  if (o.audience !== undefined) {
+    const aud = payload.aud;
+    if (!(aud === o.audience || (Array.isArray(aud) && aud.includes(o.audience)))) {
+      throw new MandateError("ERR_TOKEN_CLAIMS", `the event is not addressed to ${o.audience} (aud)`);
+    }
+  }
   const event = parsed.data.events[CAEP_SESSION_REVOKED];
   if (event === undefined)
     throw new MandateError("ERR_TOKEN_CLAIMS", "the token carries no CAEP session-revoked event");

@@ -24,6 +24,8 @@ export interface TokenOptions {
   readonly clockToleranceSec?: number;
   /** Verified context tokens kept (default 10,000; 0 turns the cache off). */
   readonly cacheSize?: number;
+  /** When set, accepted security events must name this audience (`aud`). */
+  readonly audience?: string;
 }
 
 interface Issued {
@@ -56,6 +58,7 @@ export class TokenService {
   private readonly maxTtlMs: number;
   private readonly clockToleranceSec: number;
   private readonly cacheSize: number;
+  private readonly audience: string | undefined;
   private readonly issued = new WeakMap<AgentContext, Issued>();
   private readonly verified = new Map<string, AgentContext>();
   private readonly host: TokenHost;
@@ -72,11 +75,12 @@ export class TokenService {
     this.maxTtlMs = options.maxTtlMs ?? 3_600_000;
     this.clockToleranceSec = options.clockToleranceSec ?? 30;
     this.cacheSize = options.cacheSize ?? 10_000;
+    this.audience = options.audience;
   }
 
-  /** The public keys this Mandate trusts, its own first: publish this as its JWKS. */
+  /** This Mandate's own public key, as a JWKS to publish (empty without a signing key). */
   jwks(): JsonWebKeySet {
-    return this.keys.toJSON();
+    return { keys: this.signing ? [this.signing.publicJwk] : [] };
   }
 
   private key(): SigningKey {
@@ -92,11 +96,12 @@ export class TokenService {
 
   async contextToken(ctx: AgentContext): Promise<string> {
     const now = this.host.now();
+    // Checked first: a context revoked after its token was issued gets no token, cached or not.
+    const state = this.host.stateOf(ctx);
+    if (state) throw new MandateError("ERR_CONTEXT_CLOSED", `no token for ${ctx.id}: ${state.message}`);
     const have = this.issued.get(ctx);
     // Reissue a little before expiry so a token handed out is never about to lapse.
     if (have !== undefined && have.exp - now > 60_000) return have.token;
-    const state = this.host.stateOf(ctx);
-    if (state) throw new MandateError("ERR_CONTEXT_CLOSED", `no token for ${ctx.id}: ${state.message}`);
     let parent: Issued | undefined;
     if (ctx.parent) {
       await this.contextToken(ctx.parent);
@@ -142,6 +147,12 @@ export class TokenService {
       ...(this.issuers ? { issuers: this.issuers } : {}),
     });
     const ctx = this.host.adopt(links);
+    // Same answer as a cache hit would give: a context past its exp is expired, leeway or not.
+    const state = this.host.stateOf(ctx);
+    if (state !== undefined && state.code !== "context.paused") {
+      const code = state.code === "context.expired" ? "ERR_TOKEN_EXPIRED" : "ERR_TOKEN_REVOKED";
+      throw new MandateError(code, `token no longer valid: ${state.message}`);
+    }
     if (this.cacheSize > 0) {
       if (this.verified.size >= this.cacheSize) {
         // Oldest first: Map iteration follows insertion order.
@@ -153,7 +164,7 @@ export class TokenService {
     return ctx;
   }
 
-  identityToken(identity: AgentIdentity): Promise<string> {
+  async identityToken(identity: AgentIdentity): Promise<string> {
     return issueIdentityToken(identity, {
       key: this.key(),
       issuer: this.issuer,
@@ -171,7 +182,7 @@ export class TokenService {
     });
   }
 
-  sessionRevoked(contextId: string, reason: string, audience?: string): Promise<string> {
+  async sessionRevoked(contextId: string, reason: string, audience?: string): Promise<string> {
     return issueSessionRevoked(contextId, reason, {
       key: this.key(),
       issuer: this.issuer,
@@ -182,6 +193,7 @@ export class TokenService {
 
   verifySessionRevoked(jwt: unknown): Promise<SessionRevoked> {
     return verifySessionRevoked(jwt, {
+      ...(this.audience ? { audience: this.audience } : {}),
       keys: this.keys,
       now: this.host.now(),
       clockToleranceSec: this.clockToleranceSec,

@@ -124,14 +124,23 @@ export async function verifyJwt(jwt: unknown, keys: KeySet, expect: JwtExpectati
       ...(expect.issuers ? { issuer: [...expect.issuers] } : {}),
       ...(expect.requireExp === false ? {} : { requiredClaims: ["exp", "iat"] }),
     });
+    // jose checks iat against the clock only with maxTokenAge: a token from the future is refused here.
+    if (
+      typeof payload.iat === "number" &&
+      payload.iat > expect.now / 1000 + (expect.clockToleranceSec ?? 30)
+    ) {
+      fail("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future (iat)");
+    }
     return payload;
   } catch (err) {
+    if (err instanceof MandateError) throw err;
     if (err instanceof errors.JWSSignatureVerificationFailed)
       fail("ERR_TOKEN_SIGNATURE", "the signature does not verify", err);
     if (err instanceof errors.JWTExpired) fail("ERR_TOKEN_EXPIRED", "the token has expired", err);
     if (err instanceof errors.JWTClaimValidationFailed) {
-      if (err.claim === "nbf" || err.claim === "iat")
+      if ((err.claim === "nbf" || err.claim === "iat") && err.reason === "check_failed") {
         fail("ERR_TOKEN_NOT_YET_VALID", `the token is not valid yet (${err.claim})`, err);
+      }
       if (err.claim === "iss") fail("ERR_TOKEN_ISSUER", "the issuer is not trusted", err);
       fail("ERR_TOKEN_CLAIMS", `claim ${err.claim}: ${err.reason}`, err);
     }

@@ -1,0 +1,59 @@
+import { canonicalJson, digestText } from "../digest.js";
+import type { AuditEvent } from "./audit-event.js";
+
+/** The field holding an event's own hash; everything else in the event is hashed. */
+export const HASH_FIELD = "mandate.hash";
+/** The field holding the previous event's hash in the same stream. */
+export const PREV_FIELD = "mandate.prev";
+
+/** The `prev` of a stream's first event: binds the chain to its stream id. */
+export function genesisHash(stream: string): string {
+  return digestText(`mandate-audit-stream:${stream}`);
+}
+
+/**
+ * An event's hash: SHA-256 over the RFC 8785-style canonical JSON of the event without its
+ * `mandate.hash` field. Any language with a canonical JSON encoder and SHA-256 can recompute it.
+ */
+export function eventHash(event: object): string {
+  const { [HASH_FIELD]: _, ...rest } = event as Record<string, unknown>;
+  return digestText(canonicalJson(rest));
+}
+
+const LINE = Symbol("mandate.line");
+
+/**
+ * Links an event into its stream: sets `mandate.prev` and `mandate.hash`; returns the new hash.
+ * The canonical text hashed is kept (see {@link eventLine}) so that sinks need not serialise again.
+ */
+export function seal(event: AuditEvent, prev: string): string {
+  const e = event as { -readonly [K in keyof AuditEvent]: AuditEvent[K] } & { [LINE]?: string };
+  e[PREV_FIELD] = prev;
+  const { [HASH_FIELD]: _, ...rest } = e as Record<string, unknown>;
+  const text = canonicalJson(rest);
+  const h = digestText(text);
+  e[HASH_FIELD] = h;
+  // The hash goes first, then the canonical text it covers: a verifier can strip the prefix and
+  // hash the rest as it stands, without parsing and re-encoding.
+  Object.defineProperty(e, LINE, { value: `{"${HASH_FIELD}":"${h}",${text.slice(1)}`, enumerable: false });
+  return h;
+}
+
+/** One JSON line for an event: the sealed form when it has one (hash first, then canonical text). */
+export function eventLine(event: AuditEvent): string {
+  return (event as { [LINE]?: string })[LINE] ?? JSON.stringify(event);
+}
+
+const PREFIX = `{"${HASH_FIELD}":"`;
+
+/**
+ * Verifies a line written in sealed form without parsing it: true when the line is
+ * `{"mandate.hash":"<h>",<rest>` and `h` is the digest of `{<rest>`. False does not mean tampered —
+ * the line may just be in another key order — only that the slow path must decide.
+ */
+export function lineHashHolds(line: string): boolean {
+  if (!line.startsWith(PREFIX)) return false;
+  const end = line.indexOf('"', PREFIX.length);
+  if (end < 0 || line[end + 1] !== ",") return false;
+  return digestText(`{${line.slice(end + 2)}`) === line.slice(PREFIX.length, end);
+}
