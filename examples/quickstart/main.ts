@@ -5,10 +5,10 @@
  * and exits non-zero if Mandate did not behave as described.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import { createMandate, type Decision, DeniedError, defineTool } from "@mandate/core";
-import { jsonlAuditSink } from "@mandate/core/node";
+import { createMandate, type Decision, DeniedError, defineTool, generateSigningKey } from "@mandate/core";
+import { jsonlAuditSink, verifyAuditFile } from "@mandate/core/node";
 
 // A tiny "database" and the catalog that says which data class each column holds.
 const tables: Record<string, Record<string, string>[]> = {
@@ -44,10 +44,16 @@ const lookup = defineTool<LookupArgs>({
 });
 
 const auditPath = resolve(".mandate/quickstart-audit.jsonl");
+// Each run signs with a fresh key, so it starts a fresh trail (a real deployment keeps its key).
+await rm(auditPath, { force: true });
+await rm(`${auditPath}.checkpoint`, { force: true });
+// The key signs context tokens and the audit trail's checkpoints.
+const key = await generateSigningKey();
 const mandate = createMandate({
   roles: { analyst: [{ action: "db.read", resource: "crm/**", data: ["customer.**", "employee.**"] }] },
   tools: [lookup],
   audit: jsonlAuditSink({ path: auditPath }),
+  tokens: { signing: key },
 });
 
 // One agent instance, with its own identity, and what it says it will do.
@@ -93,7 +99,13 @@ for (const d of timeline) {
     console.log(`        ${r.code}${r.dataClass ? ` (${r.dataClass})` : ""}: ${r.message}`);
 }
 await mandate.close();
+const trail = await verifyAuditFile(auditPath, { keys: [mandate.jwks()] });
+const stream = trail.streams.at(-1);
 console.log(`\naudit trail: ${auditPath}`);
+console.log(
+  `  ${trail.ok ? "verified" : "BROKEN"}: ${trail.events} hash-chained events, ` +
+    `signed final checkpoint: ${stream?.final ? "yes" : "no"}`,
+);
 
 // The script proves its own outcome.
 assert.deepEqual(names, [{ name: "Ada Lovelace" }, { name: "Alan Turing" }]);
@@ -113,4 +125,8 @@ assert.deepEqual(
   events.map((e) => e["mandate.decision"]),
   ["allow", "deny"],
 );
-console.log("ok: the allowed lookup ran, the salary lookup was denied and both are in the audit trail");
+assert.ok(trail.ok, JSON.stringify(trail.problems));
+assert.ok(stream?.final, "the run's stream ends with a signed final checkpoint");
+console.log(
+  "ok: the allowed lookup ran, the salary lookup was denied, both are in the audit trail, and it verifies",
+);

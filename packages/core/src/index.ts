@@ -4,8 +4,25 @@
  * @packageDocumentation
  */
 export { type Access, type Inspector, uninspectable } from "./access.js";
-export type { AuditEvent, AuditEventType, AuditSink, ReasoningLink } from "./audit/audit-event.js";
-export type { AuditQueueOptions } from "./audit/audit-queue.js";
+export type { AuditEvent, AuditEventType, AuditSink, KeptValue, ReasoningLink } from "./audit/audit-event.js";
+export type {
+  AuditQueueOptions,
+  CheckpointSigner,
+  EventBuilder,
+  UnsealedEvent,
+} from "./audit/audit-queue.js";
+export { AuditEventSchema, auditEventJsonSchema } from "./audit/audit-event-schema.js";
+export { eventHash, eventLine, genesisHash, lineHashHolds } from "./audit/chain.js";
+export { isSecretName, keep, looksSecret, type Retention, redact } from "./audit/redact.js";
+export {
+  type StreamSummary,
+  type TrailProblem,
+  type TrailProblemKind,
+  type TrailVerification,
+  type VerifyTrailOptions,
+  verifyAuditEvents,
+  verifyAuditLines,
+} from "./audit/verify-trail.js";
 export { type MemoryAuditSink, memoryAuditSink } from "./audit/memory-audit-sink.js";
 export {
   AgentContext,
@@ -63,4 +80,5 @@ export {
   type SigningKey,
 } from "./token/signing-key.js";
 export type { TokenOptions } from "./token/token-service.js";
+export { CHECKPOINT_TOKEN_TYPE, type CheckpointClaims } from "./token/checkpoint-token.js";
 export { type AnyTool, defineTool, type ToolDefinition } from "./tool.js";

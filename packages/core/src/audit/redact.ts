@@ -1,15 +1,9 @@
 import { canonicalJson, digestText } from "../digest.js";
+import type { KeptValue } from "./audit-event.js";
 
 /** What the audit trail keeps of a tool's arguments or output. */
 export type Retention = "none" | "digest" | "preview" | "full";
 
-/** How a value is kept: its digest, and (unless `digest` only) a preview or the value itself. */
-export interface KeptValue {
-  /** `sha256:` of the value's canonical JSON, so a reviewer holding the value can prove it. */
-  readonly digest: string;
-  /** The value with secret-like fields and values masked and long strings cut (`preview`), or whole (`full`). */
-  readonly value?: unknown;
-}
 
 const MASK = "[redacted]";
 

@@ -8,3 +8,4 @@ export {
   type JsonlAuditSinkOptions,
   jsonlAuditSink,
 } from "./jsonl-audit-sink.js";
+export { readAuditLines, type VerifyAuditFileOptions, verifyAuditFile } from "./audit-file.js";
