@@ -72,7 +72,11 @@ export async function contextBench(): Promise<Record<string, number>> {
   const c = await r.delegate(agent, { purpose: "token child", allow: SCOPE });
   const g = await c.delegate(agent, { purpose: "token grandchild", allow: SCOPE });
   const token = await g.token();
-  const cold = createMandate({ roles: { r: SCOPE }, tools: [ping], tokens: { trusted: [issuer.jwks()], cacheSize: 0 } });
+  const cold = createMandate({
+    roles: { r: SCOPE },
+    tools: [ping],
+    tokens: { trusted: [issuer.jwks()], cacheSize: 0 },
+  });
   const warm = createMandate({ roles: { r: SCOPE }, tools: [ping], tokens: { trusted: [issuer.jwks()] } });
   assert.equal((await warm.verifyContextToken(token)).check(call).effect, "allow");
   const uncached = await timeAsync(() => cold.verifyContextToken(token), 2_000, 200);

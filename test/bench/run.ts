@@ -5,11 +5,18 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { sqlBench } from "../../packages/sql/bench/sql.bench.js";
+import { auditBench } from "./audit.bench.js";
 import { contextBench } from "./context.bench.js";
 import { coreBench } from "./core.bench.js";
 import { round } from "./measure.js";
 
-const suites: Record<string, () => Promise<Record<string, number>>> = { core: coreBench, context: contextBench };
+const suites: Record<string, () => Promise<Record<string, number>>> = {
+  core: coreBench,
+  context: contextBench,
+  audit: auditBench,
+  sql: sqlBench,
+};
 
 const only = process.argv.slice(2);
 const results: Record<string, number> = {};
@@ -26,7 +33,9 @@ for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  $
 const file = fileURLToPath(new URL("./results.json", import.meta.url));
 // A run of some suites updates their figures and keeps the others'.
 const previous =
-  only.length === 0 ? {} : (JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Record<string, number>);
+  only.length === 0
+    ? {}
+    : (JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Record<string, number>);
 await writeFile(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log(`\nwrote ${file}`);
 

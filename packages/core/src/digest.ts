@@ -25,9 +25,10 @@ export function digestText(text: string): string {
 
 /**
  * Canonical JSON (RFC 8785 style: object keys sorted by UTF-16 code units, no whitespace), so that
- * equal values give equal digests whatever the key order they were built with.
+ * equal values give equal digests whatever the key order they were built with. `omitTopLevelKey`
+ * leaves one key of the outermost object out (an event's own hash).
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, omitTopLevelKey?: string): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new TypeError("canonical JSON has no form for a non-finite number");
@@ -38,7 +39,8 @@ export function canonicalJson(value: unknown): string {
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      out += (i === 0 ? "" : ",") + (v === undefined || typeof v === "function" ? "null" : canonicalJson(v));
+      if (i > 0) out += ",";
+      out += v === undefined || typeof v === "function" ? "null" : canonicalJson(v);
     }
     return `${out}]`;
   }
@@ -46,14 +48,15 @@ export function canonicalJson(value: unknown): string {
     const obj = value as Record<string, unknown>;
     if (typeof (obj as { toJSON?: unknown }).toJSON === "function")
       return canonicalJson((obj as { toJSON(): unknown }).toJSON());
-    const keys = Object.keys(obj).sort();
+    const keys = Object.keys(obj);
+    if (keys.length > 1) keys.sort();
     let out = "{";
-    let first = true;
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
       const v = obj[k];
-      if (v === undefined || typeof v === "function") continue;
-      out += `${first ? "" : ","}${JSON.stringify(k)}:${canonicalJson(v)}`;
-      first = false;
+      if (v === undefined || typeof v === "function" || k === omitTopLevelKey) continue;
+      if (out.length > 1) out += ",";
+      out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
     }
     return `${out}}`;
   }

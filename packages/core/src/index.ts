@@ -5,14 +5,15 @@
  */
 export { type Access, type Inspector, uninspectable } from "./access.js";
 export type { AuditEvent, AuditEventType, AuditSink, KeptValue, ReasoningLink } from "./audit/audit-event.js";
+export { AuditEventSchema, auditEventJsonSchema } from "./audit/audit-event-schema.js";
 export type {
   AuditQueueOptions,
   CheckpointSigner,
   EventBuilder,
   UnsealedEvent,
 } from "./audit/audit-queue.js";
-export { AuditEventSchema, auditEventJsonSchema } from "./audit/audit-event-schema.js";
 export { eventHash, eventLine, genesisHash, lineHashHolds } from "./audit/chain.js";
+export { type MemoryAuditSink, memoryAuditSink } from "./audit/memory-audit-sink.js";
 export { isSecretName, keep, looksSecret, type Retention, redact } from "./audit/redact.js";
 export {
   type StreamSummary,
@@ -23,7 +24,6 @@ export {
   verifyAuditEvents,
   verifyAuditLines,
 } from "./audit/verify-trail.js";
-export { type MemoryAuditSink, memoryAuditSink } from "./audit/memory-audit-sink.js";
 export {
   AgentContext,
   type CallOptions,
@@ -69,6 +69,7 @@ export { IntentDeclaration, IntentInput, type Limits, type LimitsInput } from ".
 export { ArgumentConstraint, Scope, ScopeEntry } from "./schema/scope.js";
 export { compileGlob, type Glob, globIncludes } from "./scope/glob.js";
 export { type ScopeExcess, scopeExcess, scopeIncludes } from "./scope/scope-includes.js";
+export { CHECKPOINT_TOKEN_TYPE, type CheckpointClaims } from "./token/checkpoint-token.js";
 export { type ChainLink, CONTEXT_TOKEN_TYPE } from "./token/context-token.js";
 export { IDENTITY_TOKEN_TYPE } from "./token/identity-token.js";
 export { CAEP_SESSION_REVOKED, SET_TYPE, type SessionRevoked } from "./token/security-event.js";
@@ -80,5 +81,4 @@ export {
   type SigningKey,
 } from "./token/signing-key.js";
 export type { TokenOptions } from "./token/token-service.js";
-export { CHECKPOINT_TOKEN_TYPE, type CheckpointClaims } from "./token/checkpoint-token.js";
 export { type AnyTool, defineTool, type ToolDefinition } from "./tool.js";

@@ -400,7 +400,7 @@ async function attenuationRun(g: fc.GeneratorValue, modes: readonly Mode[], stat
     }
 
     const created: AgentContext[] = [root];
-    const attempts = g(() => fc.integer({ min: 1, max: 8 }));
+    const attempts = g(() => fc.integer({ min: 1, max: 10 }));
     for (let i = 0; i < attempts; i++) {
       // Biased towards the newest context, so that chains grow deep.
       const at = g(() => fc.oneof(fc.constant(created.length - 1), fc.nat(created.length - 1)));
@@ -513,7 +513,7 @@ describe("delegation never widens what a context can do", () => {
       log(`enforce + monitor: ${JSON.stringify(stats)}`);
     }
     expectMeaningful(stats, numRuns);
-    expect(stats.monitorContexts).toBeGreaterThan(numRuns * 0.5);
+    expect(stats.monitorContexts).toBeGreaterThan(numRuns * 0.2);
   });
 
   it("a monitor-mode child with broader roles may not do what its monitor-mode parent's ceiling forbids", async () => {

@@ -16,8 +16,7 @@ export function genesisHash(stream: string): string {
  * `mandate.hash` field. Any language with a canonical JSON encoder and SHA-256 can recompute it.
  */
 export function eventHash(event: object): string {
-  const { [HASH_FIELD]: _, ...rest } = event as Record<string, unknown>;
-  return digestText(canonicalJson(rest));
+  return digestText(canonicalJson(event, HASH_FIELD));
 }
 
 const LINE = Symbol("mandate.line");
@@ -29,8 +28,7 @@ const LINE = Symbol("mandate.line");
 export function seal(event: AuditEvent, prev: string): string {
   const e = event as { -readonly [K in keyof AuditEvent]: AuditEvent[K] } & { [LINE]?: string };
   e[PREV_FIELD] = prev;
-  const { [HASH_FIELD]: _, ...rest } = e as Record<string, unknown>;
-  const text = canonicalJson(rest);
+  const text = canonicalJson(e, HASH_FIELD);
   const h = digestText(text);
   e[HASH_FIELD] = h;
   // The hash goes first, then the canonical text it covers: a verifier can strip the prefix and

@@ -4,7 +4,6 @@ import type { KeptValue } from "./audit-event.js";
 /** What the audit trail keeps of a tool's arguments or output. */
 export type Retention = "none" | "digest" | "preview" | "full";
 
-
 const MASK = "[redacted]";
 
 /** Field names that hold secrets, matched on the name with `_`, `-` and case ignored. */

@@ -1,12 +1,23 @@
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { type TrailVerification, type VerifyTrailOptions, verifyAuditLines } from "../audit/verify-trail.js";
 
-/** Reads a JSONL audit file line by line, without loading it whole. */
+/**
+ * Reads a JSONL audit file line by line, in chunks, without loading it whole. A last line without
+ * its newline (a write torn by a crash) is yielded as it is, for the verifier to report.
+ */
 export async function* readAuditLines(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) yield line;
+  let rest = "";
+  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      yield text.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest !== "") yield rest;
 }
 
 /** Options of {@link verifyAuditFile}. */
@@ -24,8 +35,12 @@ export interface VerifyAuditFileOptions extends Omit<VerifyTrailOptions, "checkp
  * (given the issuer's keys), the checkpoint file beside it (truncated tail), and a torn last line
  * left by a crash (reported, not counted as tampering).
  */
-export async function verifyAuditFile(path: string, options: VerifyAuditFileOptions = {}): Promise<TrailVerification> {
-  const cpPath = options.checkpointFile === false ? undefined : (options.checkpointFile ?? `${path}.checkpoint`);
+export async function verifyAuditFile(
+  path: string,
+  options: VerifyAuditFileOptions = {},
+): Promise<TrailVerification> {
+  const cpPath =
+    options.checkpointFile === false ? undefined : (options.checkpointFile ?? `${path}.checkpoint`);
   let checkpoints: unknown[] = [];
   if (cpPath !== undefined) {
     const text = await readFile(cpPath, "utf8").catch((err: NodeJS.ErrnoException) => {

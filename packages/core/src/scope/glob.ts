@@ -138,8 +138,24 @@ function step(tokens: readonly Token[], states: StateSet, ch: string, sep: strin
  */
 export function globIncludes(a: Glob, bs: readonly Glob[]): boolean {
   if (bs.length === 0) return false;
-  // Fast paths: equal text, or some b is a bare `**`.
+  // Fast paths: equal text, or some b is a bare `**`; a literal names one thing, which some b
+  // matches or none does.
   for (const b of bs) if (b.source === a.source || b.source === "**") return true;
+  if (a.literal) return bs.some((b) => b.test(a.source));
+  const key = `${a.separator}\u0000${a.source}\u0000${bs.map((b) => b.source).join("\u0000")}`;
+  let known = inclusions.get(key);
+  if (known === undefined) {
+    known = includes(a, bs);
+    if (inclusions.size >= CACHE_LIMIT) inclusions.clear();
+    inclusions.set(key, known);
+  }
+  return known;
+}
+
+/** Decided inclusions, by patterns: delegation checks the same patterns again and again. */
+const inclusions = new Map<string, boolean>();
+
+function includes(a: Glob, bs: readonly Glob[]): boolean {
   const sep = a.separator;
   const alphabet = new Set<string>([sep, "\u{10FFFF}"]);
   for (const g of [a, ...bs]) for (const t of g.tokens) if (t.kind === "lit") alphabet.add(t.ch);
