@@ -1,6 +1,8 @@
 import type { ReasoningLink } from "./audit/audit-event.js";
 import type { Decision } from "./decision.js";
 import { digestValue } from "./digest.js";
+import type { Grant } from "./grant.js";
+import { ContextHistory, type Provenance } from "./history.js";
 import { type Metered, Usage } from "./limits.js";
 import type { AgentIdentity, IdentityInput } from "./schema/identity.js";
 import type { IntentDeclaration, IntentInput, Limits } from "./schema/intent.js";
@@ -87,6 +89,12 @@ export class AgentContext implements Metered {
   readonly ceilings: readonly AgentContext[];
   /** @internal */
   readonly scope: CompiledScope;
+  /** Exceptions approved at run time, narrowest first (see {@link Grant}). */
+  readonly grants: Grant[] = [];
+  /** Recent calls, taint labels and the values seen in tool outputs, for history-aware policies. */
+  readonly history = new ContextHistory();
+  /** @internal lower-cased text the intent states (purpose, prompt, constraint values): values from here are the user's */
+  readonly intentText: string;
   readonly #host: ContextHost;
 
   /** @internal use `mandate.declare` or `context.delegate` */
@@ -102,6 +110,8 @@ export class AgentContext implements Metered {
       now: number;
       /** For a context rebuilt from a token: the token's expiry. */
       expiresAt?: number;
+      /** The prompt behind the intent, kept in memory only (for provenance checks). */
+      prompt?: string;
     },
   ) {
     this.#host = host;
@@ -109,6 +119,15 @@ export class AgentContext implements Metered {
     this.identity = fields.identity;
     this.intent = fields.intent;
     this.intentDigest = digestValue(fields.intent);
+    const constraintValues = fields.intent.scope.flatMap((e) =>
+      Object.values(e.where ?? {}).flatMap((c) => [
+        ...(c.equals === undefined ? [] : [c.equals]),
+        ...(c.oneOf ?? []),
+      ]),
+    );
+    this.intentText = [fields.intent.purpose, fields.prompt ?? "", ...constraintValues.map(String)]
+      .join("\n")
+      .toLowerCase();
     this.parent = fields.parent;
     this.path = fields.parent ? [...fields.parent.path, fields.id] : [fields.id];
     this.limits = fields.intent.limits;
@@ -131,6 +150,27 @@ export class AgentContext implements Metered {
       parent !== undefined && parent.identity.roles.join("\u0000") === fields.identity.roles.join("\u0000");
     this.ceilings = parent === undefined ? [this] : sameRoles ? parent.ceilings : [this, ...parent.ceilings];
     this.scope = fields.scope;
+  }
+
+  /** Whether this context or an ancestor has read untrusted content. */
+  get tainted(): boolean {
+    for (let c: AgentContext | undefined = this; c !== undefined; c = c.parent)
+      if (c.history.taints.size > 0) return true;
+    return false;
+  }
+
+  /** Where a value came from, for this context: its intent, or what it and its ancestors saw. */
+  provenance(value: string): Provenance {
+    const v = value.trim().toLowerCase();
+    if (v === "") return "unknown";
+    let untrusted = false;
+    for (let c: AgentContext | undefined = this; c !== undefined; c = c.parent) {
+      if (c.intentText.includes(v)) return "intent";
+      const seen = c.history.seen(v);
+      if (seen === "trusted") return "trusted";
+      if (seen === "untrusted") untrusted = true;
+    }
+    return untrusted ? "untrusted" : "unknown";
   }
 
   /** How deep in the delegation tree: 0 for a root. */

@@ -30,7 +30,8 @@ export type ReasonCode =
   | "policy.error"
   | "approval.required"
   | "approval.denied"
-  | "audit.unavailable";
+  | "audit.unavailable"
+  | "output.undeclared";
 
 /** One reason behind a decision. */
 export interface Reason {
@@ -62,7 +63,7 @@ export interface Decision {
   readonly callId: string;
 }
 
-const DEVIATION_PREFIXES = ["access.", "intent.", "limit.", "policy."];
+const DEVIATION_PREFIXES = ["access.", "intent.", "limit.", "policy.", "output."];
 
 /** Whether monitor mode may let a call with this reason run (recording it as a deviation). */
 export function isDeviation(code: ReasonCode): boolean {

@@ -1,6 +1,7 @@
 import type { Access } from "./access.js";
 import type { AgentContext } from "./context.js";
 import { type Decision, type Effect, isDeviation, type Reason } from "./decision.js";
+import { findGrant, type Grant } from "./grant.js";
 import { limitShortfall } from "./limits.js";
 import type { Policy, PolicyVerdict } from "./policy.js";
 import type { RevocationStore } from "./revocation/revocation-store.js";
@@ -17,6 +18,8 @@ export interface EvaluationEnv {
 /** A decision before it is committed (audited, and counted against limits). */
 export interface Evaluation {
   readonly decision: Decision;
+  /** Grants the call relies on; an allow consumes one use of each. */
+  readonly grants: readonly Grant[];
   /** The resolved tool, when there is one. */
   readonly tool: AnyTool | undefined;
   /** True when the only thing in the way is a paused context on the path (the guard may wait). */
@@ -25,6 +28,7 @@ export interface Evaluation {
 
 const NONE: readonly Access[] = [];
 const NO_REASONS: readonly Reason[] = [];
+const NO_GRANTS: readonly Grant[] = [];
 
 /**
  * Why a context cannot act right now, if it cannot: a stale revocation view, a revoked context on
@@ -104,6 +108,7 @@ function refuse(reason: Reason, contextId: string, tool: string, callId: string)
       callId,
     },
     tool: undefined,
+    grants: NO_GRANTS,
     paused: reason.code === "context.paused",
   };
 }
@@ -148,6 +153,7 @@ export function evaluate(
   // Hot path: no closures, and the reasons array only exists once there is a reason.
   const accesses = inspectCall(tool, args);
   let reasons: Reason[] | undefined;
+  let granted: Grant[] | undefined;
   for (let i = 0; i < accesses.length; i++) {
     const a = accesses[i] as Access;
     if (a.uninspectable) {
@@ -180,7 +186,15 @@ export function evaluate(
       reasons = append(reasons, r);
       break;
     }
-    const misses = ctx.scope.misses(a, args);
+    let misses = ctx.scope.misses(a, args);
+    if (misses && ctx.grants.length > 0) {
+      // An approved exception covers exactly this access: it stands in for the intent.
+      const g = findGrant(ctx.grants, a, now);
+      if (g !== undefined) {
+        granted = append(granted, g);
+        misses = undefined;
+      }
+    }
     if (misses) {
       for (const miss of misses) {
         const { code, message } = describeMiss(miss, a, ctx.intent.purpose);
@@ -208,6 +222,9 @@ export function evaluate(
       tool: tool.name,
       args,
       accesses,
+      history: ctx.history.calls,
+      tainted: ctx.tainted,
+      provenance: (value: string) => ctx.provenance(value),
     };
     for (const policy of env.policies) {
       let v: { effect: string; reason: string | undefined };
@@ -229,6 +246,14 @@ export function evaluate(
           policy: policy.name,
         });
       } else if (v.effect === "ask") {
+        // Asked and already approved: live grants cover every access of this call.
+        if (ctx.grants.length > 0 && accesses.every((a) => findGrant(ctx.grants, a, now) !== undefined)) {
+          for (const a of accesses) {
+            const g = findGrant(ctx.grants, a, now) as Grant;
+            if (!granted?.includes(g)) granted = append(granted, g);
+          }
+          continue;
+        }
         ask = true;
         reasons = append(reasons, {
           code: "policy.ask",
@@ -244,8 +269,13 @@ export function evaluate(
   if (reasons !== undefined) {
     deviation = true;
     const blocking = reasons.some((r) => r.code !== "policy.ask");
+    // An intent declared with outOfScope: "ask" turns a call that only strays from the intent
+    // (within every ceiling, fully inspected, within limits) into a request for approval.
+    const escalate =
+      ctx.intent.outOfScope === "ask" &&
+      reasons.every((r) => r.code.startsWith("intent.") || r.code === "policy.ask");
     if (ctx.intent.mode === "monitor" && reasons.every((r) => isDeviation(r.code))) effect = "allow";
-    else effect = blocking ? "deny" : ask ? "ask" : "allow";
+    else effect = blocking && !escalate ? "deny" : ask || escalate ? "ask" : "allow";
     // An approval request alone is not a deviation: the policy asked for a human, nothing strayed.
     if (!blocking) deviation = false;
   }
@@ -260,6 +290,7 @@ export function evaluate(
       callId,
     },
     tool,
+    grants: granted ?? NO_GRANTS,
     paused: false,
   };
 }

@@ -4,6 +4,13 @@
  * @packageDocumentation
  */
 export { type Access, type Inspector, uninspectable } from "./access.js";
+export {
+  type ApprovalRequest,
+  type ApprovalVerdict,
+  type Approver,
+  type PendingApproval,
+  PendingApprovalSchema,
+} from "./approval.js";
 export type { AuditEvent, AuditEventType, AuditSink, KeptValue, ReasoningLink } from "./audit/audit-event.js";
 export { AuditEventSchema, auditEventJsonSchema } from "./audit/audit-event-schema.js";
 export type {
@@ -35,6 +42,8 @@ export { type Decision, type Effect, isDeviation, type Reason, type ReasonCode }
 export { canonicalJson, digestText, digestValue } from "./digest.js";
 export { type Duration, toMillis } from "./duration.js";
 export { DeniedError, type FieldIssue, MandateError, type MandateErrorCode } from "./errors.js";
+export type { Grant } from "./grant.js";
+export type { CallRecord, Provenance } from "./history.js";
 export { newId } from "./ids.js";
 export {
   type PathInspectorOptions,
@@ -45,15 +54,53 @@ export {
   urlInspector,
 } from "./inspectors/index.js";
 export {
-  type ApprovalRequest,
-  type Approver,
   type AuditOptions,
   createMandate,
   type Mandate,
   type MandateEvents,
   type MandateOptions,
+  type PendingResolution,
 } from "./mandate.js";
+export {
+  type TrustedArgumentsOptions,
+  trustedArguments,
+  type UntrustedEgressOptions,
+  untrustedEgress,
+} from "./policies/index.js";
 export type { Policy, PolicyInput, PolicyVerdict } from "./policy.js";
+export {
+  type AgentSection,
+  type ApprovalResult,
+  buildIntentReport,
+  createIntentReportBuilder,
+  escapeHtml,
+  escapeTerminal,
+  type IntentReport,
+  type IntentReportBuilder,
+  type IntentReportOptions,
+  type IntentSection,
+  type RenderHtmlOptions,
+  type RenderTextOptions,
+  type ReportAccess,
+  type ReportAgentRef,
+  type ReportApproval,
+  type ReportCall,
+  type ReportContextRef,
+  type ReportCounts,
+  type ReportDataClasses,
+  type ReportDenial,
+  type ReportDeviation,
+  type ReportLifecycle,
+  type ReportProblem,
+  type ReportReason,
+  type ReportScopeEntry,
+  type ReportStatus,
+  type ReportTimelineEntry,
+  type ReportTreeNode,
+  type ReportVerification,
+  renderReportHtml,
+  renderReportText,
+} from "./report/index.js";
 export {
   type MemoryRevocationStoreOptions,
   memoryRevocationStore,
@@ -81,4 +128,4 @@ export {
   type SigningKey,
 } from "./token/signing-key.js";
 export type { TokenOptions } from "./token/token-service.js";
-export { type AnyTool, defineTool, type ToolDefinition } from "./tool.js";
+export { type AnyTool, defineTool, type ToolDefinition, type ToolOutput } from "./tool.js";

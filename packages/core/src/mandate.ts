@@ -1,5 +1,15 @@
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
+import { type Access, uninspectable } from "./access.js";
+import {
+  type ApprovalVerdict,
+  type Approver,
+  grantsFor,
+  normaliseVerdict,
+  type PendingApproval,
+  PendingApprovalSchema,
+  pendingFor,
+} from "./approval.js";
 import type { AuditSink } from "./audit/audit-event.js";
 import { AuditQueue, type AuditQueueOptions } from "./audit/audit-queue.js";
 import { decisionEvent, lifecycleEvent, outcomeEvent } from "./audit/event-builders.js";
@@ -17,6 +27,7 @@ import { digestText, digestValue } from "./digest.js";
 import { toMillis } from "./duration.js";
 import { DeniedError, type FieldIssue, invalid, MandateError } from "./errors.js";
 import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./evaluate.js";
+import { findGrant, type Grant } from "./grant.js";
 import { newId } from "./ids.js";
 import { consume, limitShortfall } from "./limits.js";
 import type { Policy } from "./policy.js";
@@ -34,16 +45,6 @@ import type { SessionRevoked } from "./token/security-event.js";
 import type { JsonWebKeySet } from "./token/signing-key.js";
 import { type TokenOptions, TokenService } from "./token/token-service.js";
 import type { AnyTool, ToolDefinition } from "./tool.js";
-
-/** Asked when a policy says `ask`; resolves true to let the call run. */
-export type Approver = (request: ApprovalRequest) => Promise<boolean>;
-
-/** What an approver is shown. */
-export interface ApprovalRequest {
-  readonly decision: Decision;
-  readonly context: AgentContext;
-  readonly args: unknown;
-}
 
 /** Audit settings: a sink, and how the queue in front of it behaves. */
 export interface AuditOptions extends AuditQueueOptions {
@@ -69,8 +70,14 @@ export interface MandateOptions {
   readonly revocations?: RevocationStore;
   /** Where audit events go (default: in memory). */
   readonly audit?: AuditSink | AuditOptions;
-  /** Asked when a policy says `ask`. Without one, such calls are denied (`approval.required`). */
+  /**
+   * Asked when a call needs approval (a policy says `ask`, or an intent declared with
+   * `outOfScope: "ask"` strays). Without one, guarded calls that need approval are denied
+   * (`approval.required`); frameworks can still resolve pending approvals themselves.
+   */
   readonly approver?: Approver;
+  /** How long an approver may take, and a pending approval stays open (default 5 minutes). */
+  readonly approvalTimeoutMs?: number;
   /** How long a call to a paused context waits for resume before it is denied (default 0: deny at once). */
   readonly pauseWaitMs?: number;
   /** Deepest delegation allowed; a root is depth 0 (default 16). */
@@ -79,6 +86,12 @@ export interface MandateOptions {
   readonly tokens?: TokenOptions;
   /** Clock, epoch milliseconds (for tests). */
   readonly now?: () => number;
+}
+
+/** What resolving an approval did. */
+export interface PendingResolution {
+  readonly approved: boolean;
+  readonly grants: readonly Grant[];
 }
 
 /** Live events, for dashboards and hooks. Listeners run synchronously: keep them cheap. */
@@ -121,10 +134,31 @@ export interface Mandate {
    * cached: one signature check per token, re-checked against revocation and expiry on each use.
    */
   verifyContextToken(jwt: string): Promise<AgentContext>;
+  /**
+   * Opens an approval request for an `ask` decision (from `check`), for a framework to surface as
+   * its own interruption. The request is plain JSON: keep it in the run state, resolve it later.
+   */
+  requestApproval(decision: Decision): PendingApproval;
+  /**
+   * Resolves an approval request. An approval becomes one grant per access of the call — exactly
+   * that access, for the verdict's ttl and number of uses — so checking the same call again is
+   * allowed; a refusal is recorded. Both are audited.
+   */
+  resolveApproval(pending: PendingApproval | string, verdict: ApprovalVerdict): PendingResolution;
   /** Issues an OpenID CAEP `session-revoked` Security Event Token for a revoked context. */
   issueSessionRevoked(contextId: string, options?: { reason?: string; audience?: string }): Promise<string>;
   /** Verifies a CAEP `session-revoked` Security Event Token and revokes the context it names. */
   acceptSecurityEvent(jwt: string): Promise<SessionRevoked>;
+  /**
+   * Reports a tool's output when the framework runs the tool itself (after `check`): notes its
+   * values for provenance, taints the context if the tool is marked untrusted, and runs the tool's
+   * output inspector. Returns the `output.undeclared` findings (also emitted as a deviation).
+   * Guarded tools do this on their own.
+   */
+  observe(
+    context: AgentContext,
+    report: { tool: string | AnyTool; output: unknown; args?: unknown; callId?: string },
+  ): readonly Reason[];
   /** Resolves once every audit event so far is written. */
   flush(): Promise<void>;
   /** Flushes audit and closes the sink and store. */
@@ -166,6 +200,8 @@ class Runtime implements Mandate, ContextHost {
   private readonly durable: boolean;
   private readonly durableTimeoutMs: number;
   private readonly approver: Approver | undefined;
+  private readonly approvalTimeoutMs: number;
+  private readonly pending = new Map<string, PendingApproval>();
   private readonly pauseWaitMs: number;
   private readonly maxDepth: number;
   private readonly now: () => number;
@@ -205,6 +241,7 @@ class Runtime implements Mandate, ContextHost {
     this.durable = audit.durable ?? false;
     this.durableTimeoutMs = audit.durableTimeoutMs ?? 5_000;
     this.approver = options.approver;
+    this.approvalTimeoutMs = options.approvalTimeoutMs ?? 5 * 60_000;
     this.pauseWaitMs = parsed.pauseWaitMs ?? 0;
     this.maxDepth = parsed.maxDepth ?? 16;
     this.now = options.now ?? Date.now;
@@ -361,7 +398,7 @@ class Runtime implements Mandate, ContextHost {
     const intent = this.intentOf(input, undefined, now);
     const ceiling = this.ceilingOf(identity.roles, "ERR_UNKNOWN_ROLE");
     this.within(intent.scope, ceiling, "ERR_BEYOND_CEILING", `the roles of ${identity.name}`);
-    const ctx = this.createContext(identity, intent, ceiling, undefined, now);
+    const ctx = this.createContext(identity, intent, ceiling, undefined, now, promptOf(input));
     this.queue.offer(now, lifecycleEvent(now, "intent.declared", identity, ctx, intentDetail(intent)), true);
     return ctx;
   }
@@ -397,7 +434,7 @@ class Runtime implements Mandate, ContextHost {
         issues,
       );
     }
-    const ctx = this.createContext(identity, intent, ceiling, parent, now);
+    const ctx = this.createContext(identity, intent, ceiling, parent, now, promptOf(input));
     const detail = { ...intentDetail(intent), parent: parent.id, delegatedBy: parent.identity.id };
     this.queue.offer(now, lifecycleEvent(now, "context.delegated", identity, ctx, detail), true);
     return ctx;
@@ -409,6 +446,7 @@ class Runtime implements Mandate, ContextHost {
     ceiling: Scope,
     parent: AgentContext | undefined,
     now: number,
+    prompt: string | undefined,
   ): AgentContext {
     const ctx = new AgentContext(this, {
       id: newId(now),
@@ -418,6 +456,7 @@ class Runtime implements Mandate, ContextHost {
       ceiling: new CompiledScope(ceiling),
       scope: new CompiledScope(intent.scope),
       now,
+      ...(prompt === undefined ? {} : { prompt }),
     });
     this.track(ctx, now);
     return ctx;
@@ -539,6 +578,16 @@ class Runtime implements Mandate, ContextHost {
         this.events.emit("audit.overflow", decision);
       } else if (decision.effect === "allow" && ev.tool !== undefined) {
         consume(ctx.metered, ev.tool.name, ev.tool.cost, now);
+        for (const g of ev.grants) g.remaining--;
+      }
+      if (ev.tool !== undefined) {
+        ctx.history.record({
+          tool: decision.tool,
+          callId: decision.callId,
+          at: now,
+          effect: decision.effect,
+          accesses: decision.accesses,
+        });
       }
     }
     this.events.emit("decision", decision, ctx);
@@ -578,9 +627,15 @@ class Runtime implements Mandate, ContextHost {
     const live = this.closed ? undefined : ctx;
     let ev = this.evaluate(live, ctx.id, call, callId);
     if (ev.paused && this.pauseWaitMs > 0) ev = await this.waitForResume(live, ctx.id, call, callId, ev);
-    const [decision, position] = this.commit(live, ev, call);
-    if (decision.effect === "ask") await this.approve(ctx, decision, args, ev.tool);
-    else if (decision.effect === "deny") throw new DeniedError(decision);
+    let [decision, position] = this.commit(live, ev, call);
+    if (decision.effect === "ask") {
+      await this.approve(ctx, decision, args);
+      // Checked again with the new grants: the context may have been revoked, or its limits used
+      // up, while the approver decided. The second decision is the one that lets the call run.
+      ev = this.evaluate(this.closed ? undefined : ctx, ctx.id, call, callId);
+      [decision, position] = this.commit(this.closed ? undefined : ctx, ev, call);
+    }
+    if (decision.effect !== "allow") throw new DeniedError(decision);
     if (this.durable) {
       await this.awaitDurable(ctx, position, decision, call, ev.tool);
       // The context may have been revoked while the event was being written.
@@ -594,7 +649,18 @@ class Runtime implements Mandate, ContextHost {
     try {
       if (signal.aborted) throw signal.reason;
       const result = await raceAbort(fn(args, { signal, context: ctx, decision }), signal);
-      this.outcome(ctx, decision, call, ev.tool, started, { outcome: "ok", output: result });
+      const findings = this.observeOutput(ctx, ev.tool, args, result, decision);
+      const withheld =
+        findings.length > 0 && ev.tool?.output?.onUndeclared === "withhold" && ctx.intent.mode !== "monitor";
+      if (withheld) {
+        this.outcome(ctx, decision, call, ev.tool, started, {
+          outcome: "error",
+          error: "output withheld: undeclared data",
+          findings,
+        });
+        throw new DeniedError({ ...decision, effect: "deny", deviation: true, reasons: findings });
+      }
+      this.outcome(ctx, decision, call, ev.tool, started, { outcome: "ok", output: result, findings });
       return result as Awaited<R>;
     } catch (err) {
       const outcome = signal.aborted ? "aborted" : "error";
@@ -619,7 +685,12 @@ class Runtime implements Mandate, ContextHost {
     call: ToolCall,
     tool: AnyTool | undefined,
     started: number,
-    result: { outcome: "ok" | "error" | "aborted"; error?: string; output?: unknown },
+    result: {
+      outcome: "ok" | "error" | "aborted";
+      error?: string;
+      output?: unknown;
+      findings?: readonly Reason[];
+    },
   ): void {
     const now = this.now();
     const retention = tool?.audit?.output ?? "preview";
@@ -633,54 +704,207 @@ class Runtime implements Mandate, ContextHost {
       result.error,
       result.output,
       retention,
+      result.findings ?? [],
     );
     // The call already ran: its outcome is recorded even past the queue bound.
     this.queue.offer(now, build, true);
   }
 
-  private async approve(
-    ctx: AgentContext,
-    decision: Decision,
-    args: unknown,
-    tool: AnyTool | undefined,
-  ): Promise<void> {
-    const now = this.now();
-    const detail = { callId: decision.callId, tool: decision.tool, reasons: decision.reasons };
+  /** Asks the configured approver about an `ask` decision; throws a DeniedError unless approved. */
+  private async approve(ctx: AgentContext, decision: Decision, args: unknown): Promise<void> {
     if (this.approver === undefined) {
-      const denied = withReason(decision, {
-        code: "approval.required",
-        message: "approval needed and no approver is configured",
-      });
-      this.queue.offer(
-        now,
-        lifecycleEvent(now, "approval.denied", ctx.identity, ctx, { ...detail, why: "no approver" }),
-        true,
+      const now = this.now();
+      const detail = {
+        callId: decision.callId,
+        tool: decision.tool,
+        reasons: decision.reasons,
+        why: "no approver",
+      };
+      this.queue.offer(now, lifecycleEvent(now, "approval.denied", ctx.identity, ctx, detail), true);
+      throw new DeniedError(
+        withReason(decision, {
+          code: "approval.required",
+          message: "approval needed and no approver is configured",
+        }),
       );
-      throw new DeniedError(denied);
     }
-    this.queue.offer(now, lifecycleEvent(now, "approval.asked", ctx.identity, ctx, detail), true);
-    let approved = false;
+    const pending = this.requestApproval(decision);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let verdict: unknown;
     try {
-      approved = (await this.approver({ decision, context: ctx, args })) === true;
-    } catch {
-      approved = false;
+      verdict = await Promise.race([
+        this.approver({ pending, decision, context: ctx, args }),
+        new Promise((resolve) => {
+          timer = setTimeout(
+            () => resolve({ approved: false, reason: "the approver did not answer in time" }),
+            this.approvalTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      verdict = {
+        approved: false,
+        reason: `the approver failed: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    } finally {
+      clearTimeout(timer);
     }
-    const then = this.now();
-    this.queue.offer(
-      then,
-      lifecycleEvent(then, approved ? "approval.granted" : "approval.denied", ctx.identity, ctx, detail),
-      true,
-    );
-    if (!approved)
+    // The context may have been revoked, paused or expired while the approver decided.
+    const state = contextState(this.store, ctx, this.now());
+    if (state !== undefined) {
+      this.resolveApproval(pending, { approved: false, reason: state.message });
+      throw new DeniedError(withReason(decision, state));
+    }
+    const outcome = this.resolveApproval(pending, verdict as ApprovalVerdict);
+    if (!outcome.approved) {
       throw new DeniedError(
         withReason(decision, { code: "approval.denied", message: "the approver refused" }),
       );
-    // The approved call is re-checked: the context may have been revoked, or its limits used up,
-    // while a human decided. Then it counts against the limits like any allowed call.
-    const again =
-      contextState(this.store, ctx, then) ?? limitShortfall(ctx.metered, decision.tool, tool?.cost, then);
-    if (again) throw new DeniedError(withReason(decision, again));
-    consume(ctx.metered, decision.tool, tool?.cost, then);
+    }
+  }
+
+  observe(
+    context: AgentContext,
+    report: { tool: string | AnyTool; output: unknown; args?: unknown; callId?: string },
+  ): readonly Reason[] {
+    const tool = typeof report.tool === "string" ? this.tools.get(report.tool) : report.tool;
+    const decision: Decision = {
+      effect: "allow",
+      deviation: false,
+      reasons: [],
+      accesses: [],
+      contextId: context.id,
+      tool: typeof report.tool === "string" ? report.tool : report.tool.name,
+      callId: report.callId ?? "unknown",
+    };
+    return this.observeOutput(context, tool, report.args, report.output, decision);
+  }
+
+  /**
+   * Takes in a tool's output: notes its values (tainting the context if the tool is untrusted) and
+   * runs the tool's output inspector, returning one `output.undeclared` reason per data class the
+   * output carries that the intent does not declare (flagged as a deviation).
+   */
+  private observeOutput(
+    ctx: AgentContext,
+    tool: AnyTool | undefined,
+    args: unknown,
+    output: unknown,
+    decision: Decision,
+  ): Reason[] {
+    ctx.history.observe(output, tool?.output?.untrusted === true);
+    const inspect = tool?.output?.inspect;
+    if (inspect === undefined) return [];
+    let accesses: readonly Access[];
+    try {
+      accesses = inspect(output, args as never);
+    } catch (err) {
+      accesses = [
+        uninspectable(tool?.action ?? "output", "output", err instanceof Error ? err.message : String(err)),
+      ];
+    }
+    const findings: Reason[] = [];
+    for (const a of accesses) {
+      if (a.uninspectable) {
+        findings.push({
+          code: "output.undeclared",
+          message: `output not understood: ${a.uninspectable.reason}`,
+        });
+        continue;
+      }
+      for (const miss of ctx.scope.misses(a, args) ?? []) {
+        if (miss.dataClass === undefined || findGrant(ctx.grants, a, this.now())) continue;
+        findings.push({
+          code: "output.undeclared",
+          message: `the output carries data class "${miss.dataClass}", not in the declared intent ("${ctx.intent.purpose}")`,
+          dataClass: miss.dataClass,
+        });
+      }
+    }
+    if (findings.length > 0)
+      this.events.emit("deviation", { ...decision, deviation: true, reasons: findings }, ctx);
+    return findings;
+  }
+
+  requestApproval(decision: Decision): PendingApproval {
+    const ctx = this.contexts.get(decision.contextId);
+    if (ctx === undefined || decision.effect !== "ask") {
+      throw new MandateError(
+        "ERR_INVALID_CALL",
+        "only an ask decision of a live context can be sent for approval",
+      );
+    }
+    const now = this.now();
+    const pending = pendingFor(decision, ctx, now, this.approvalTimeoutMs);
+    for (const [id, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(id);
+    this.pending.set(pending.id, pending);
+    const detail = {
+      approvalId: pending.id,
+      callId: decision.callId,
+      tool: decision.tool,
+      reasons: decision.reasons,
+      accesses: pending.accesses,
+    };
+    this.queue.offer(now, lifecycleEvent(now, "approval.asked", ctx.identity, ctx, detail), true);
+    return pending;
+  }
+
+  resolveApproval(input: PendingApproval | string, verdictIn: ApprovalVerdict): PendingResolution {
+    const now = this.now();
+    let pending: PendingApproval | undefined;
+    if (typeof input === "string") pending = this.pending.get(input);
+    else {
+      const parsed = PendingApprovalSchema.safeParse(input);
+      if (!parsed.success) throw new MandateError("ERR_INVALID_CALL", "not a pending approval");
+      // A request read back from a framework's run state is held to the one this Mandate opened.
+      const known = this.pending.get(parsed.data.id);
+      if (known === undefined || fingerprintOf(known) !== fingerprintOf(parsed.data)) {
+        throw new MandateError(
+          "ERR_INVALID_CALL",
+          `approval ${parsed.data.id} is unknown here or was altered`,
+        );
+      }
+      pending = known;
+    }
+    if (pending === undefined) throw new MandateError("ERR_INVALID_CALL", "unknown approval request");
+    this.pending.delete(pending.id);
+    const ctx = this.contexts.get(pending.contextId);
+    if (ctx === undefined)
+      throw new MandateError("ERR_CONTEXT_CLOSED", `context ${pending.contextId} is gone`);
+    let verdict = normaliseVerdict(verdictIn);
+    if (verdict.approved && pending.expiresAt <= now)
+      verdict = { ...verdict, approved: false, reason: "the request expired" };
+    const state = verdict.approved ? contextState(this.store, ctx, now) : undefined;
+    if (state !== undefined) verdict = { ...verdict, approved: false, reason: state.message };
+    const grants = verdict.approved ? grantsFor(pending, verdict, now) : [];
+    ctx.grants.push(...grants);
+    const detail = {
+      approvalId: pending.id,
+      callId: pending.callId,
+      tool: pending.tool,
+      by: verdict.by,
+      ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
+      grants: grants.map((g) => ({
+        id: g.id,
+        action: g.action,
+        resource: g.resource,
+        data: g.data,
+        expiresAt: g.expiresAt,
+        uses: g.remaining,
+      })),
+    };
+    this.queue.offer(
+      now,
+      lifecycleEvent(
+        now,
+        verdict.approved ? "approval.granted" : "approval.denied",
+        ctx.identity,
+        ctx,
+        detail,
+      ),
+      true,
+    );
+    return { approved: verdict.approved, grants };
   }
 
   private async awaitDurable(
@@ -888,6 +1112,16 @@ function limitExcess(child: IntentDeclaration, parent: AgentContext, now: number
 
 function intentDetail(intent: IntentDeclaration): Record<string, unknown> {
   return { intent };
+}
+
+/** Digest of a value's canonical JSON: equal for equal content, whatever the key order. */
+function fingerprintOf(value: unknown): string {
+  return digestValue(value);
+}
+
+/** The raw prompt of an intent input (validated already), kept in memory for provenance checks. */
+function promptOf(input: IntentInput): string | undefined {
+  return typeof input.prompt === "string" ? input.prompt : undefined;
 }
 
 function withReason(decision: Decision, reason: Reason): Decision {

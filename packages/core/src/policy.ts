@@ -1,4 +1,5 @@
 import type { Access } from "./access.js";
+import type { CallRecord, Provenance } from "./history.js";
 import type { AgentIdentity } from "./schema/identity.js";
 import type { IntentDeclaration } from "./schema/intent.js";
 
@@ -11,6 +12,15 @@ export interface PolicyInput {
   readonly tool: string;
   readonly args: unknown;
   readonly accesses: readonly Access[];
+  /** The calling context's recent calls, oldest first. */
+  readonly history: readonly CallRecord[];
+  /** Whether this context or an ancestor has read the output of a tool marked untrusted. */
+  readonly tainted: boolean;
+  /**
+   * Where a value came from: stated in the intent (purpose, prompt, constraint values), seen in a
+   * trusted tool's output, seen only in untrusted output, or unknown. Case-insensitive.
+   */
+  provenance(value: string): Provenance;
 }
 
 /** What a policy says. `allow` and `abstain` never widen scope: a policy can only restrict. */

@@ -26,6 +26,25 @@ export interface ToolDefinition<A = never> {
    * masked even then).
    */
   readonly audit?: { readonly args?: Retention; readonly output?: Retention };
+  /** How the tool's output is treated once it has run. */
+  readonly output?: ToolOutput<A>;
+}
+
+/** How a tool's output is treated. */
+export interface ToolOutput<A> {
+  /**
+   * The output is untrusted content (a web page, an inbound email, a file from outside): reading it
+   * taints the context, which history-aware policies such as `untrustedEgress` act on.
+   */
+  readonly untrusted?: boolean;
+  /** Turns the output into the accesses it reveals (e.g. the columns of a SQL result). */
+  readonly inspect?: (output: unknown, args: A) => readonly Access[];
+  /**
+   * What to do when the output carries data classes the intent does not declare: `flag` (default:
+   * a deviation in the audit trail and a `deviation` event) or `withhold` (the guarded call fails
+   * with a DeniedError instead of returning it).
+   */
+  readonly onUndeclared?: "flag" | "withhold";
 }
 
 /** Any tool definition, whatever its argument type. */

@@ -1,6 +1,6 @@
 import type { Access } from "../access.js";
 import type { AgentContext } from "../context.js";
-import type { Decision } from "../decision.js";
+import type { Decision, Reason } from "../decision.js";
 import type { AgentIdentity } from "../schema/identity.js";
 import type { AuditEventType, ReasoningLink } from "./audit-event.js";
 import type { EventBuilder, UnsealedEvent } from "./audit-queue.js";
@@ -87,6 +87,7 @@ export function outcomeEvent(
   error: string | undefined,
   output: unknown,
   retention: Retention,
+  findings: readonly Reason[],
 ): EventBuilder {
   return (id, seq, stream) => {
     const e = base(id, seq, stream, time, "tool.outcome", ctx.identity, ctx);
@@ -99,6 +100,10 @@ export function outcomeEvent(
     if (outcome === "ok") {
       const kept = keep(output, retention);
       if (kept !== undefined) e["mandate.output"] = kept;
+    }
+    if (findings.length > 0) {
+      e["mandate.deviation"] = true;
+      e["mandate.reasons"] = findings;
     }
     return e;
   };

@@ -160,24 +160,54 @@ function compareEvents(a: Ev, b: Ev): number {
 
 const isDeviationCode = (code: string): boolean => isDeviation(code as ReasonCode);
 
+/** One decision on a call: a call asked for approval is decided again once approved. */
+interface DecisionState {
+  readonly time?: string;
+  readonly effect?: string;
+  readonly reasons: readonly Reason[];
+}
+
 interface CallState {
   callId: string;
   tool: string;
   time?: string;
-  effect?: string;
+  /** Every decision on the call, in order; the last one stands. */
+  decisions: DecisionState[];
   deviation: boolean;
-  reasons: Reason[];
   accesses: AccessLike[];
+  /** Findings about the call's output (`output.undeclared`), from its outcome event. */
+  outputReasons: Reason[];
   approval?: ApprovalResult;
   askedAt?: string;
   decidedAt?: string;
   approvalWhy?: string;
+  approvalBy?: string;
+  approvalGrants?: number;
   approvalCodes: string[];
   approvalSeen: boolean;
   outcome?: string;
   durationMs?: number;
   error?: string;
 }
+
+function newCall(callId: string, tool: string): CallState {
+  return {
+    callId,
+    tool,
+    decisions: [],
+    deviation: false,
+    accesses: [],
+    outputReasons: [],
+    approvalCodes: [],
+    approvalSeen: false,
+  };
+}
+
+/**
+ * Whether a reason says the call strayed from its intent. `policy.ask` alone is a request for a
+ * human, not a deviation (as core records it); every other code of the deviation family is.
+ */
+const strays = (r: Reason): boolean => r.code !== "policy.ask" && isDeviationCode(r.code);
 
 interface CtxState {
   readonly id: string;
@@ -396,29 +426,21 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
         const id = e.callId ?? `event-${e.stream ?? ""}-${e.seq ?? e.order}`;
         let call = c.calls.get(id);
         if (call === undefined) {
-          call = {
-            callId: id,
-            tool: e.tool ?? "?",
-            deviation: false,
-            reasons: [],
-            accesses: [],
-            approvalCodes: [],
-            approvalSeen: false,
-          };
+          call = newCall(id, e.tool ?? "?");
           c.calls.set(id, call);
         }
         if (e.tool !== undefined) call.tool = e.tool;
+        call.time ??= e.time;
+        // A log that says "no deviation" next to a reason that is one is still flagged.
+        if (e.deviation || e.reasons.some(strays)) call.deviation = true;
         if (e.type === "tool.decision") {
-          call.time = e.time;
-          call.effect = e.effect;
-          call.deviation = e.deviation || e.reasons.some((r) => isDeviationCode(r.code));
-          call.reasons = [...e.reasons];
-          call.accesses = [...e.accesses];
+          call.decisions.push(defined({ time: e.time, effect: e.effect, reasons: e.reasons }));
+          if (call.accesses.length === 0) call.accesses = [...e.accesses];
         } else {
-          call.time ??= e.time;
           call.outcome = e.outcome;
           call.durationMs = e.durationMs;
           call.error = e.error;
+          call.outputReasons = [...e.reasons];
         }
         break;
       }
@@ -428,15 +450,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
         const id = str(e.detail.callId) ?? `event-${e.stream ?? ""}-${e.seq ?? e.order}`;
         let call = c.calls.get(id);
         if (call === undefined) {
-          call = {
-            callId: id,
-            tool: str(e.detail.tool) ?? "?",
-            deviation: false,
-            reasons: [],
-            accesses: [],
-            approvalCodes: [],
-            approvalSeen: false,
-          };
+          call = newCall(id, str(e.detail.tool) ?? "?");
           c.calls.set(id, call);
         }
         call.approvalSeen = true;
@@ -450,8 +464,11 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
         } else {
           call.decidedAt = e.time;
           call.approval = e.type === "approval.granted" ? "granted" : "denied";
-          const why = str(e.detail.why);
+          const why = str(e.detail.why) ?? str(e.detail.reason);
           if (why !== undefined) call.approvalWhy = why;
+          const by = str(e.detail.by);
+          if (by !== undefined) call.approvalBy = by;
+          if (Array.isArray(e.detail.grants)) call.approvalGrants = e.detail.grants.length;
         }
         break;
       }
@@ -549,19 +566,27 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
     const refusedAcc = new AccessTally();
     const counts = emptyCounts();
     for (const call of c.calls.values()) {
+      const last = call.decisions[call.decisions.length - 1];
+      const effect = last?.effect;
+      const asked = call.decisions.some((d) => d.effect === "ask") || call.approvalSeen;
+      const refused = effect === "deny" || call.approval === "denied";
       const permitted =
-        call.effect === "allow" ||
-        (call.effect === "ask" && call.approval === "granted") ||
-        (call.effect === undefined && call.outcome !== undefined);
-      const refused = call.effect === "deny" || call.approval === "denied";
+        !refused &&
+        (effect === "allow" ||
+          (effect === "ask" && call.approval === "granted") ||
+          (effect === undefined && call.outcome !== undefined));
+      // Every reason given on the way (the first decision's, before an approval re-decided it).
+      const reasons = dedupeReasons(call.decisions.flatMap((d) => d.reasons));
       calls.push(
         defined({
           callId: call.callId,
           tool: call.tool,
           time: call.time,
-          effect: call.effect,
+          effect,
+          asked,
           deviation: call.deviation,
-          reasons: call.reasons.map(stripAccess),
+          reasons: reasons.map(stripAccess),
+          outputReasons: call.outputReasons.length > 0 ? call.outputReasons.map(stripAccess) : undefined,
           accesses: call.accesses.map((a) => ({ action: a.action, resource: a.resource, data: a.data })),
           approval: call.approval,
           outcome: call.outcome,
@@ -570,10 +595,10 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
           permitted,
         }),
       );
-      if (call.effect !== undefined || call.outcome !== undefined) counts.calls++;
-      if (call.effect === "allow") counts.allowed++;
-      else if (call.effect === "deny") counts.denied++;
-      else if (call.effect === "ask") counts.asked++;
+      counts.calls++;
+      if (permitted) counts.allowed++;
+      else if (refused) counts.denied++;
+      if (asked) counts.asked++;
       if (call.deviation) counts.deviations++;
       if (call.outcome === "ok" || call.outcome === "error" || call.outcome === "aborted")
         counts.outcomes[call.outcome]++;
@@ -582,12 +607,8 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
         else if (refused) refusedAcc.add(a, call.tool);
       }
       if (refused) {
-        const reasons = call.reasons.map(stripAccess);
         const codes = [
-          ...new Set([
-            ...reasons.map((r) => r.code),
-            ...(call.approval === "denied" ? ["approval.denied"] : []),
-          ]),
+          ...new Set([...reasons.map((r) => r.code), ...(call.approval === "denied" ? ["approval.denied"] : [])]),
         ];
         denials.push(
           defined({
@@ -595,38 +616,62 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
             tool: call.tool,
             time: call.time,
             codes,
-            reasons,
+            reasons: reasons.map(stripAccess),
             deviation: call.deviation,
           }),
         );
       }
-      const devReasons = call.reasons.filter((r) => isDeviationCode(r.code));
-      if (call.deviation && devReasons.length === 0) {
-        deviations.push(
+      const found: ReportDeviation[] = [];
+      for (const d of call.decisions) {
+        for (const r of d.reasons.filter(strays)) {
+          const a = r.access !== undefined ? call.accesses[r.access] : undefined;
+          found.push(
+            defined({
+              callId: call.callId,
+              tool: call.tool,
+              time: d.time ?? call.time,
+              effect: d.effect,
+              stage: "call" as const,
+              code: r.code,
+              message: r.message,
+              dataClass: r.dataClass,
+              access: a ? { action: a.action, resource: a.resource, data: a.data } : undefined,
+            }),
+          );
+        }
+      }
+      for (const r of call.outputReasons.filter(strays)) {
+        found.push(
           defined({
             callId: call.callId,
             tool: call.tool,
             time: call.time,
-            effect: call.effect,
+            effect,
+            stage: "output" as const,
+            code: r.code,
+            message: r.message,
+            dataClass: r.dataClass,
+          }),
+        );
+      }
+      if (call.deviation && found.length === 0) {
+        found.push(
+          defined({
+            callId: call.callId,
+            tool: call.tool,
+            time: call.time,
+            effect,
+            stage: "call" as const,
             code: "deviation",
             message: "recorded as a deviation, without a reason",
           }),
         );
       }
-      for (const r of devReasons) {
-        const a = r.access !== undefined ? call.accesses[r.access] : undefined;
-        deviations.push(
-          defined({
-            callId: call.callId,
-            tool: call.tool,
-            time: call.time,
-            effect: call.effect,
-            code: r.code,
-            message: r.message,
-            dataClass: r.dataClass,
-            access: a ? { action: a.action, resource: a.resource, data: a.data } : undefined,
-          }),
-        );
+      const seen = new Set<string>();
+      for (const d of found) {
+        const key = JSON.stringify([d.stage, d.code, d.dataClass ?? null, d.message]);
+        if (!seen.has(key)) deviations.push(d);
+        seen.add(key);
       }
       if (call.approvalSeen) {
         approvals.push(
@@ -637,7 +682,9 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
             decidedAt: call.decidedAt,
             result: call.approval ?? "pending",
             why: call.approvalWhy,
-            codes: call.approvalCodes.length > 0 ? call.approvalCodes : call.reasons.map((r) => r.code),
+            by: call.approvalBy,
+            grants: call.approvalGrants,
+            codes: call.approvalCodes.length > 0 ? call.approvalCodes : reasons.map((r) => r.code),
           }),
         );
       }
@@ -791,6 +838,17 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
   });
 }
 
+function dedupeReasons(reasons: readonly Reason[]): Reason[] {
+  const seen = new Set<string>();
+  const out: Reason[] = [];
+  for (const r of reasons) {
+    const key = JSON.stringify([r.code, r.dataClass ?? null, r.message, r.access ?? null]);
+    if (!seen.has(key)) out.push(r);
+    seen.add(key);
+  }
+  return out;
+}
+
 function stripAccess(r: Reason): ReportReason {
   const { access: _, ...rest } = r;
   return rest;
@@ -872,28 +930,35 @@ function timelineEntry(e: Ev, self: string, contexts: Map<string, CtxState>): Re
       const effect = (e.effect ?? "?").toUpperCase();
       const touched = e.accesses.map(accessText).join("; ");
       const devClasses = e.reasons
-        .filter((r) => isDeviationCode(r.code) && r.dataClass)
+        .filter((r) => strays(r) && r.dataClass)
         .map((r) => r.dataClass);
       const why =
         codes.length > 0
           ? ` — ${codes.join(", ")}${devClasses.length > 0 ? ` (${devClasses.join(", ")})` : ""}`
           : "";
-      const dev = e.deviation || e.reasons.some((r) => isDeviationCode(r.code)) ? " DEVIATION" : "";
+      const dev = e.deviation || e.reasons.some(strays) ? " DEVIATION" : "";
       summary = `${e.tool ?? "?"}: ${effect}${dev} ${touched}${why}`.replace(/ {2,}/g, " ");
       break;
     }
-    case "tool.outcome":
-      summary = `${e.tool ?? "?"}: ran, ${e.outcome ?? "?"}${e.durationMs !== undefined ? ` in ${e.durationMs} ms` : ""}${e.error !== undefined ? `: ${e.error}` : ""}`;
+    case "tool.outcome": {
+      const found = e.reasons.filter(strays);
+      const carried = found.flatMap((r) => (r.dataClass !== undefined ? [r.dataClass] : []));
+      const dev =
+        e.deviation || found.length > 0
+          ? ` — DEVIATION ${codes.join(", ")}${carried.length > 0 ? ` (output carried ${carried.join(", ")})` : ""}`
+          : "";
+      summary = `${e.tool ?? "?"}: ran, ${e.outcome ?? "?"}${e.durationMs !== undefined ? ` in ${e.durationMs} ms` : ""}${e.error !== undefined ? `: ${e.error}` : ""}${dev}`;
       break;
+    }
     case "approval.asked":
       summary = `approval asked for ${str(e.detail.tool) ?? "?"}`;
       break;
     case "approval.granted":
-      summary = `approval granted for ${str(e.detail.tool) ?? "?"}`;
-      break;
     case "approval.denied": {
-      const why = str(e.detail.why);
-      summary = `approval denied for ${str(e.detail.tool) ?? "?"}${why ? ` (${why})` : ""}`;
+      const verb = e.type === "approval.granted" ? "granted" : "denied";
+      const why = str(e.detail.why) ?? str(e.detail.reason);
+      const by = str(e.detail.by);
+      summary = `approval ${verb} for ${str(e.detail.tool) ?? "?"}${by ? ` by ${by}` : ""}${why ? ` (${why})` : ""}`;
       break;
     }
     case "context.revoked":
@@ -907,7 +972,8 @@ function timelineEntry(e: Ev, self: string, contexts: Map<string, CtxState>): Re
     default:
       summary = e.type;
   }
-  const dev = e.type === "tool.decision" && (e.deviation || e.reasons.some((r) => isDeviationCode(r.code)));
+  const dev =
+    (e.type === "tool.decision" || e.type === "tool.outcome") && (e.deviation || e.reasons.some(strays));
   return defined({
     time: e.time,
     stream: e.stream,

@@ -52,10 +52,18 @@ export interface ReportCall {
   readonly callId: string;
   readonly tool: string;
   readonly time?: string;
-  /** `allow`, `deny` or `ask`; undefined when only the outcome was seen (a filtered or partial log). */
+  /**
+   * The decision that stands (`allow`, `deny` or `ask`): a call asked for approval is decided again
+   * once approved. Undefined when only the outcome was seen (a filtered or partial log).
+   */
   readonly effect?: string;
+  /** Whether the call went to an approver. */
+  readonly asked: boolean;
   readonly deviation: boolean;
+  /** Every reason given on the call's decisions. */
   readonly reasons: readonly ReportReason[];
+  /** Findings about the call's output (e.g. `output.undeclared`), from its outcome. */
+  readonly outputReasons?: readonly ReportReason[];
   readonly accesses: readonly {
     readonly action: string;
     readonly resource: string;
@@ -77,6 +85,8 @@ export interface ReportDeviation {
   readonly time?: string;
   /** What happened to the call: `deny` (enforce mode), `allow` (monitor mode: it ran), `ask`. */
   readonly effect?: string;
+  /** `call`: the call reached outside the intent; `output`: its output carried undeclared data. */
+  readonly stage: "call" | "output";
   readonly code: string;
   readonly message: string;
   readonly dataClass?: string;
@@ -102,8 +112,12 @@ export interface ReportApproval {
   readonly askedAt?: string;
   readonly decidedAt?: string;
   readonly result: ApprovalResult;
-  /** Why it was denied without asking anyone (e.g. `no approver`). */
+  /** Why it was decided so (e.g. `no approver`, the approver's reason). */
   readonly why?: string;
+  /** Who decided, as the trail records it. */
+  readonly by?: string;
+  /** How many narrow grants an approval created. */
+  readonly grants?: number;
   readonly codes: readonly string[];
 }
 
@@ -146,8 +160,11 @@ export interface ReportTimelineEntry {
 export interface ReportCounts {
   readonly events: number;
   readonly calls: number;
+  /** Calls let through: allowed outright, or approved. */
   readonly allowed: number;
+  /** Calls refused: denied, or their approval denied. */
   readonly denied: number;
+  /** Calls that went to an approver (whatever the answer). */
   readonly asked: number;
   /** Calls recorded as deviations (denied in enforce mode, run in monitor mode). */
   readonly deviations: number;

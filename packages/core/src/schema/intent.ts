@@ -45,6 +45,12 @@ export const IntentInput = z.strictObject({
     .optional(),
   /** `enforce` (default) blocks deviations; `monitor` allows them and records each as a deviation. */
   mode: z.enum(["enforce", "monitor"]).optional(),
+  /**
+   * What happens to a call that strays only from the intent (still within every ceiling, fully
+   * inspected, within limits): `deny` (default), or `ask` an approver, whose approval becomes a
+   * narrow, short-lived grant.
+   */
+  outOfScope: z.enum(["deny", "ask"]).optional(),
 });
 
 /** What an agent instance says it will do, as the application passes it in. */
@@ -76,6 +82,7 @@ export const IntentDeclaration = z.strictObject({
   promptDigest: z.string().regex(DIGEST_PATTERN).optional(),
   prompt: z.string().optional(),
   mode: z.enum(["enforce", "monitor"]),
+  outOfScope: z.enum(["deny", "ask"]).optional(),
   /** The intent of the parent context, for delegated intents. */
   parent: z.string().regex(ULID_PATTERN).optional(),
   /** Declaration time, epoch milliseconds. */
