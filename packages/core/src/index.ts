@@ -60,6 +60,7 @@ export {
   type MandateEvents,
   type MandateOptions,
   type PendingResolution,
+  type ResolvedIntentInput,
 } from "./mandate.js";
 export {
   type TrustedArgumentsOptions,
@@ -101,6 +102,19 @@ export {
   renderReportHtml,
   renderReportText,
 } from "./report/index.js";
+export {
+  type Clamped,
+  clampToCeiling,
+  explicitResolver,
+  type IntentResolver,
+  type ModelRequest,
+  modelResolver,
+  type Proposal,
+  ProposalSchema,
+  type PurposeTemplate,
+  type ResolutionRequest,
+  templateResolver,
+} from "./resolve/intent-resolver.js";
 export {
   type MemoryRevocationStoreOptions,
   memoryRevocationStore,

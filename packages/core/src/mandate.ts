@@ -29,8 +29,9 @@ import { DeniedError, type FieldIssue, invalid, MandateError } from "./errors.js
 import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./evaluate.js";
 import { findGrant, type Grant } from "./grant.js";
 import { newId } from "./ids.js";
-import { consume, limitShortfall } from "./limits.js";
+import { consume } from "./limits.js";
 import type { Policy } from "./policy.js";
+import { clampToCeiling, type IntentResolver, parseProposal } from "./resolve/intent-resolver.js";
 import { memoryRevocationStore } from "./revocation/memory-revocation-store.js";
 import type { RevocationStore } from "./revocation/revocation-store.js";
 import { parseOrThrow } from "./schema/field-issues.js";
@@ -80,12 +81,21 @@ export interface MandateOptions {
   readonly approvalTimeoutMs?: number;
   /** How long a call to a paused context waits for resume before it is denied (default 0: deny at once). */
   readonly pauseWaitMs?: number;
+  /** Data classes the application knows (from its catalog), offered to intent resolvers. */
+  readonly dataClasses?: readonly string[];
   /** Deepest delegation allowed; a root is depth 0 (default 16). */
   readonly maxDepth?: number;
   /** Signing and trusted keys for identity and context tokens and security events. */
   readonly tokens?: TokenOptions;
   /** Clock, epoch milliseconds (for tests). */
   readonly now?: () => number;
+}
+
+/** What {@link Mandate.declareResolved} takes: an intent without its scope, which the resolver proposes. */
+export interface ResolvedIntentInput extends Omit<IntentInput, "allow" | "promptDigest"> {
+  /** A template name, for template resolvers (default: the purpose). */
+  readonly template?: string;
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** What resolving an approval did. */
@@ -112,6 +122,16 @@ export interface Mandate {
   identity(input: IdentityInput): AgentIdentity;
   /** Declares what an agent instance will do, creating a root runtime context. */
   declare(identity: AgentIdentity | IdentityInput, intent: IntentInput): Promise<AgentContext>;
+  /**
+   * Declares an intent whose scope a resolver infers from the purpose (a template, a model…). The
+   * proposal is validated, clamped to the identity's ceiling, and both what was proposed and what
+   * was granted (and dropped) are recorded with the `intent.declared` event.
+   */
+  declareResolved(
+    identity: AgentIdentity | IdentityInput,
+    input: ResolvedIntentInput,
+    resolver: IntentResolver,
+  ): Promise<AgentContext>;
   /** A live context of this process by id. */
   context(id: string): AgentContext | undefined;
   /** Checks one call without running it (for framework hooks). Unknown context ids are denied. */
@@ -201,6 +221,7 @@ class Runtime implements Mandate, ContextHost {
   private readonly durableTimeoutMs: number;
   private readonly approver: Approver | undefined;
   private readonly approvalTimeoutMs: number;
+  private readonly dataClasses: readonly string[];
   private readonly pending = new Map<string, PendingApproval>();
   private readonly pauseWaitMs: number;
   private readonly maxDepth: number;
@@ -242,6 +263,7 @@ class Runtime implements Mandate, ContextHost {
     this.durableTimeoutMs = audit.durableTimeoutMs ?? 5_000;
     this.approver = options.approver;
     this.approvalTimeoutMs = options.approvalTimeoutMs ?? 5 * 60_000;
+    this.dataClasses = options.dataClasses ?? [];
     this.pauseWaitMs = parsed.pauseWaitMs ?? 0;
     this.maxDepth = parsed.maxDepth ?? 16;
     this.now = options.now ?? Date.now;
@@ -393,14 +415,87 @@ class Runtime implements Mandate, ContextHost {
 
   async declare(identityInput: AgentIdentity | IdentityInput, input: IntentInput): Promise<AgentContext> {
     this.assertOpen();
-    const identity = this.resolveIdentity(identityInput);
+    return this.declareAs(this.resolveIdentity(identityInput), input, {});
+  }
+
+  private declareAs(
+    identity: AgentIdentity,
+    input: IntentInput,
+    extra: Record<string, unknown>,
+  ): AgentContext {
     const now = this.now();
     const intent = this.intentOf(input, undefined, now);
     const ceiling = this.ceilingOf(identity.roles, "ERR_UNKNOWN_ROLE");
     this.within(intent.scope, ceiling, "ERR_BEYOND_CEILING", `the roles of ${identity.name}`);
     const ctx = this.createContext(identity, intent, ceiling, undefined, now, promptOf(input));
-    this.queue.offer(now, lifecycleEvent(now, "intent.declared", identity, ctx, intentDetail(intent)), true);
+    this.queue.offer(
+      now,
+      lifecycleEvent(now, "intent.declared", identity, ctx, { ...intentDetail(intent), ...extra }),
+      true,
+    );
     return ctx;
+  }
+
+  async declareResolved(
+    identityInput: AgentIdentity | IdentityInput,
+    input: ResolvedIntentInput,
+    resolver: IntentResolver,
+  ): Promise<AgentContext> {
+    this.assertOpen();
+    const identity = this.resolveIdentity(identityInput);
+    const ceiling = this.ceilingOf(identity.roles, "ERR_UNKNOWN_ROLE");
+    let answer: unknown;
+    try {
+      answer = await resolver.resolve({
+        purpose: input.purpose,
+        ...(input.prompt === undefined ? {} : { prompt: input.prompt }),
+        ...(input.template === undefined ? {} : { template: input.template }),
+        ...(input.params === undefined ? {} : { params: input.params }),
+        identity,
+        ceiling,
+        tools: [...this.tools.values()].map((t) => ({
+          name: t.name,
+          action: t.action,
+          ...(t.description ? { description: t.description } : {}),
+        })),
+        dataClasses: this.dataClasses,
+      });
+    } catch (err) {
+      if (err instanceof MandateError) throw err;
+      throw new MandateError(
+        "ERR_INVALID_INTENT",
+        `resolver "${resolver.name}" failed: ${err instanceof Error ? err.message : String(err)}`,
+        [],
+        { cause: err },
+      );
+    }
+    const proposal = parseProposal(answer, resolver.name);
+    const { granted, dropped } = clampToCeiling(proposal.allow, ceiling);
+    if (granted.length === 0) {
+      throw new MandateError(
+        "ERR_BEYOND_CEILING",
+        `nothing resolver "${resolver.name}" proposed lies within the roles of ${identity.name}`,
+        [{ field: "allow", rule: "ceiling", message: dropped[0]?.reason ?? "empty proposal" }],
+      );
+    }
+    const limits = input.limits ?? proposal.limits;
+    const intentInput: IntentInput = {
+      purpose: input.purpose,
+      allow: granted,
+      ...(limits === undefined ? {} : { limits }),
+      ...(input.prompt === undefined ? {} : { prompt: input.prompt }),
+      ...(input.keepPrompt === undefined ? {} : { keepPrompt: input.keepPrompt }),
+      ...(input.mode === undefined ? {} : { mode: input.mode }),
+      ...(input.outOfScope === undefined ? {} : { outOfScope: input.outOfScope }),
+    };
+    const resolution = {
+      resolver: resolver.name,
+      proposed: proposal.allow,
+      granted,
+      dropped,
+      ...(proposal.rationale === undefined ? {} : { rationale: proposal.rationale }),
+    };
+    return this.declareAs(identity, intentInput, { resolution });
   }
 
   async delegate(

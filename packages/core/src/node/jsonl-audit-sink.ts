@@ -41,6 +41,7 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
     if (handle) return handle;
     opening ??= (async () => {
       await mkdir(dirname(options.path), { recursive: true });
+      await setAsideTornTail(options.path);
       handle = await open(options.path, "a");
       return handle;
     })();
@@ -84,4 +85,49 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
       }
     },
   };
+}
+
+/**
+ * A crash can leave a last line without its newline: an event whose write never completed (so
+ * never reported as written). Appending after it would glue the next event to it, so before the
+ * first write the fragment is moved to `<path>.torn-<time>` and the log cut back to its last
+ * complete line.
+ */
+async function setAsideTornTail(path: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, "r+");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return;
+    // Find the start of the fragment: the byte after the last newline.
+    const chunk = 1 << 16;
+    let end = size;
+    let start = 0;
+    while (end > 0) {
+      const from = Math.max(0, end - chunk);
+      const buf = Buffer.alloc(end - from);
+      await fh.read(buf, 0, buf.length, from);
+      const nl = buf.lastIndexOf(0x0a);
+      if (nl !== -1) {
+        start = from + nl + 1;
+        break;
+      }
+      end = from;
+    }
+    const fragment = Buffer.alloc(size - start);
+    await fh.read(fragment, 0, fragment.length, start);
+    await writeFile(`${path}.torn-${Date.now()}`, fragment);
+    await fh.truncate(start);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
 }

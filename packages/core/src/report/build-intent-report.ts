@@ -608,7 +608,10 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
       }
       if (refused) {
         const codes = [
-          ...new Set([...reasons.map((r) => r.code), ...(call.approval === "denied" ? ["approval.denied"] : [])]),
+          ...new Set([
+            ...reasons.map((r) => r.code),
+            ...(call.approval === "denied" ? ["approval.denied"] : []),
+          ]),
         ];
         denials.push(
           defined({
@@ -929,9 +932,7 @@ function timelineEntry(e: Ev, self: string, contexts: Map<string, CtxState>): Re
     case "tool.decision": {
       const effect = (e.effect ?? "?").toUpperCase();
       const touched = e.accesses.map(accessText).join("; ");
-      const devClasses = e.reasons
-        .filter((r) => strays(r) && r.dataClass)
-        .map((r) => r.dataClass);
+      const devClasses = e.reasons.filter((r) => strays(r) && r.dataClass).map((r) => r.dataClass);
       const why =
         codes.length > 0
           ? ` — ${codes.join(", ")}${devClasses.length > 0 ? ` (${devClasses.join(", ")})` : ""}`

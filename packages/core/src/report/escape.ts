@@ -12,10 +12,20 @@ const HTML: Readonly<Record<string, string>> = {
   "`": "&#96;",
 };
 
-/** Escapes text for an HTML element's content or a quoted attribute value. */
+/**
+ * Escapes text for an HTML element's content or a quoted attribute value. Control characters and
+ * bidirectional overrides are shown as `\u{…}` escapes, as on a terminal: they have no business in
+ * a report and could reorder what a reviewer reads.
+ */
 export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"'`]/g, (c) => HTML[c] as string);
+  return String(text)
+    .replace(HTML_UNSAFE, (c) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`)
+    .replace(/[&<>"'`]/g, (c) => HTML[c] as string);
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const HTML_UNSAFE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 // C0 and C1 controls, DEL, and the Unicode bidirectional controls: an event field could otherwise
 // move the cursor, recolour or clear the screen, rewrite the terminal title, or reorder what a
