@@ -42,7 +42,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * @param options - see {@link PathInspectorOptions}
  * @throws TypeError when `roots` is empty or holds a non-absolute or malformed path (at construction)
  */
-export function pathInspector(options: PathInspectorOptions): Inspector<Record<string, unknown>> {
+export function pathInspector(options: PathInspectorOptions): Inspector<object> {
   const field = options.field ?? "path";
   const action = options.action ?? "file.read";
   const rawRoots: unknown = options.roots;
@@ -58,7 +58,9 @@ export function pathInspector(options: PathInspectorOptions): Inspector<Record<s
   const firstRoot = roots[0] ?? "/";
   const rootList = roots.join(", ");
 
-  return (args) => {
+  return (input) => {
+    // Arguments arrive untyped from models and frameworks: every field is checked before use.
+    const args = input as Record<string, unknown> | null;
     try {
       if (typeof args !== "object" || args === null) {
         return [uninspectable(action, field, "the arguments are not an object")];

@@ -55,15 +55,15 @@ const DOTTED_IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
  * @param options - see {@link RecipientsInspectorOptions}
  * @throws TypeError when `fields` is empty (at construction)
  */
-export function recipientsInspector(
-  options: RecipientsInspectorOptions = {},
-): Inspector<Record<string, unknown>> {
+export function recipientsInspector(options: RecipientsInspectorOptions = {}): Inspector<object> {
   const fields = [...(options.fields ?? ["to", "cc", "bcc"])];
   const action = options.action ?? "email.send";
   if (fields.length === 0) throw new TypeError("recipientsInspector: `fields` must not be empty");
   const firstField = fields[0] ?? "to";
 
-  return (args) => {
+  return (input) => {
+    // Arguments arrive untyped from models and frameworks: every field is checked before use.
+    const args = input as Record<string, unknown> | null;
     try {
       if (typeof args !== "object" || args === null) {
         return [uninspectable(action, firstField, "the arguments are not an object")];

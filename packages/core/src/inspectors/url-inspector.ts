@@ -75,7 +75,7 @@ const PATH_RAW_OK = /^[!$&'()*+,;=:@/]$/;
  * @param options - see {@link UrlInspectorOptions}
  * @throws TypeError when the options themselves are invalid (at construction, never per call)
  */
-export function urlInspector(options: UrlInspectorOptions = {}): Inspector<Record<string, unknown>> {
+export function urlInspector(options: UrlInspectorOptions = {}): Inspector<object> {
   const field = options.field ?? "url";
   const action = options.action ?? ((method: string) => `http.${method.toLowerCase()}`);
   const schemes = new Set((options.schemes ?? ["https", "http"]).map((s) => s.toLowerCase()));
@@ -108,7 +108,9 @@ export function urlInspector(options: UrlInspectorOptions = {}): Inspector<Recor
     }
   };
 
-  return (args) => {
+  return (input) => {
+    // Arguments arrive untyped from models and frameworks: every field is checked before use.
+    const args = input as Record<string, unknown> | null;
     try {
       const record = isRecord(args) ? args : undefined;
 

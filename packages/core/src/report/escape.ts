@@ -23,8 +23,8 @@ export function escapeHtml(text: unknown): string {
     .replace(/[&<>"'`]/g, (c) => HTML[c] as string);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const HTML_UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 // C0 and C1 controls, DEL, and the Unicode bidirectional controls: an event field could otherwise

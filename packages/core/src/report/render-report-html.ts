@@ -1,4 +1,5 @@
 import { escapeHtml } from "./escape.js";
+import { duration } from "./format.js";
 import type {
   IntentReport,
   IntentSection,
@@ -92,6 +93,9 @@ ol.timeline li.deviation::before{background:var(--dev);left:-13px}
 .tl-time{color:var(--muted)}
 .tl-type{color:var(--info);font-size:12px}
 .muted{color:var(--muted)}
+.when{color:var(--muted);white-space:nowrap}
+.status-line{margin:-6px 0 12px;color:var(--muted)}
+.status-line code{color:var(--fg)}
 .counts{margin-top:14px;color:var(--muted);font-size:13px}
 footer{color:var(--muted);font-size:12px;padding:0 32px 24px}
 @media print{body{background:#fff}.panel{break-inside:avoid}}
@@ -182,7 +186,7 @@ function deviationItem(d: ReportDeviation, withContext?: IntentSection): string 
   const where = withContext
     ? ` in <a href="#${anchor(withContext.contextId)}">${purpose(withContext.purpose)}</a>`
     : "";
-  return `<li class="deviation" data-kind="deviation"><span class="label-dev">DEVIATION</span>${d.stage === "output" ? '<span class="badge warn">in its output</span> ' : ""}<code>${h(d.code)}</code>${d.dataClass !== undefined ? ` <span class="dc">${h(d.dataClass)}</span>` : ""} · tool <b>${h(d.tool)}</b> ${effectBadge(d.effect)}${access}${where} <span class="muted">${time(d.time)}</span>${d.message ? `<div class="msg">${h(d.message)}</div>` : ""}</li>`;
+  return `<li class="deviation" data-kind="deviation"><span class="label-dev">DEVIATION</span>${d.stage === "output" ? '<span class="badge warn">in its output</span> ' : ""}<code>${h(d.code)}</code>${d.dataClass !== undefined ? ` <span class="dc">${h(d.dataClass)}</span>` : ""} · tool <b>${h(d.tool)}</b> ${effectBadge(d.effect)}${access}${where} <span class="when">${time(d.time)}</span>${d.message ? `<div class="msg">${h(d.message)}</div>` : ""}</li>`;
 }
 
 function accessRows(
@@ -214,6 +218,12 @@ function counts(c: ReportCounts): string {
   return parts.join(" · ");
 }
 
+/** One limit, with a ttl in milliseconds shown as a duration. */
+function limitHtml(k: string, v: unknown): string {
+  if (k === "ttlMs" && typeof v === "number") return `ttl <code>${h(duration(v))}</code>`;
+  return `${h(k)} <code>${h(typeof v === "object" ? JSON.stringify(v) : String(v))}</code>`;
+}
+
 function intentSection(s: IntentSection): string {
   const out: string[] = [];
   const hasDev = s.deviations.length > 0;
@@ -222,9 +232,10 @@ function intentSection(s: IntentSection): string {
   const statusText =
     st.state === "active"
       ? badge("active", "active")
-      : `${badge(st.state, st.state)}${st.by !== undefined && st.by !== s.contextId ? ` <span class="muted">through ancestor <code>${h(st.by)}</code></span>` : ""}${st.reason !== undefined ? ` <span class="muted">${h(st.reason)}</span>` : ""}`;
+      : `${badge(st.state, st.state)}${st.by !== undefined && st.by !== s.contextId ? ` through ancestor <code>${h(st.by)}</code>` : ""}${st.reason !== undefined ? ` — ${h(st.reason)}` : ""}${st.time !== undefined ? ` <span class="when">${time(st.time)}</span>` : ""}`;
+  out.push(`<h2>Intent ${purpose(s.purpose)}</h2>`);
   out.push(
-    `<h2>Intent ${purpose(s.purpose)} ${statusText}${s.mode !== undefined ? ` ${badge(`${s.mode} mode`, "mode")}` : ""}${hasDev ? ` ${badge(plural(s.deviations.length, "deviation"), "deny")}` : ""}</h2>`,
+    `<p class="status-line">${statusText}${s.mode !== undefined ? ` ${badge(`${s.mode} mode`, "mode")}` : ""}${hasDev ? ` ${badge(plural(s.deviations.length, "deviation"), "deny")}` : ""}</p>`,
   );
   if (!s.declared) out.push(`<p class="badge warn">The declaration of this intent is not in the trail.</p>`);
   const facts: [string, string][] = [
@@ -240,7 +251,7 @@ function intentSection(s: IntentSection): string {
   if (s.parent !== undefined) {
     facts.push([
       "delegated from",
-      `<a href="#${anchor(s.parent.contextId)}">${purpose(s.parent.purpose)}</a> <code>${h(s.parent.contextId)}</code>${s.delegatedBy !== undefined ? ` <span class="muted">by agent ${h(s.delegatedBy)}</span>` : ""}`,
+      `<a href="#${anchor(s.parent.contextId)}">${purpose(s.parent.purpose)}</a> <code>${h(s.parent.contextId)}</code>${s.delegatedBy !== undefined ? ` <span class="muted">by ${s.parent.agent?.name !== undefined && s.parent.agent.id === s.delegatedBy ? `${h(s.parent.agent.name)} ` : "agent "}<span class="mono">${h(s.delegatedBy)}</span></span>` : ""}`,
     ]);
   }
   if (s.children.length > 0) {
@@ -258,7 +269,7 @@ function intentSection(s: IntentSection): string {
     facts.push([
       "limits",
       Object.entries(s.limits)
-        .map(([k, v]) => `${h(k)} <code>${h(typeof v === "object" ? JSON.stringify(v) : String(v))}</code>`)
+        .map(([k, v]) => limitHtml(k, v))
         .join(", "),
     ]);
   }

@@ -1,4 +1,5 @@
 import { escapeTerminal } from "./escape.js";
+import { duration } from "./format.js";
 import type {
   IntentReport,
   IntentSection,
@@ -191,7 +192,11 @@ function intentLines(s: IntentSection, p: Palette): string[] {
       label(
         "limits",
         Object.entries(s.limits)
-          .map(([k, v]) => `${t(k)} ${t(typeof v === "object" ? JSON.stringify(v) : String(v))}`)
+          .map(([k, v]) =>
+            k === "ttlMs" && typeof v === "number"
+              ? `ttl ${duration(v)}`
+              : `${t(k)} ${t(typeof v === "object" ? JSON.stringify(v) : String(v))}`,
+          )
           .join(", "),
       ),
     );
