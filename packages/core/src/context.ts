@@ -165,7 +165,7 @@ export class AgentContext implements Metered {
     if (v === "") return "unknown";
     let untrusted = false;
     for (let c: AgentContext | undefined = this; c !== undefined; c = c.parent) {
-      if (c.intentText.includes(v)) return "intent";
+      if (mentions(c.intentText, v)) return "intent";
       const seen = c.history.seen(v);
       if (seen === "trusted") return "trusted";
       if (seen === "untrusted") untrusted = true;
@@ -225,4 +225,18 @@ export class AgentContext implements Metered {
   resume(): Promise<void> {
     return this.#host.resume(this.id);
   }
+}
+
+const WORD = /[\p{L}\p{N}]/u;
+
+/** Whether `text` states `value` as a whole token: `1250` does not state `125`, nor `DE89…00` its prefix. */
+function mentions(text: string, value: string): boolean {
+  for (let i = text.indexOf(value); i !== -1; i = text.indexOf(value, i + 1)) {
+    const before = i > 0 ? (text[i - 1] as string) : "";
+    const after = text[i + value.length] ?? "";
+    const startsWord = WORD.test(value[0] as string);
+    const endsWord = WORD.test(value[value.length - 1] as string);
+    if ((!startsWord || !WORD.test(before)) && (!endsWord || !WORD.test(after))) return true;
+  }
+  return false;
 }

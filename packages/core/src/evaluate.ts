@@ -191,7 +191,7 @@ export function evaluate(
       // An approved exception covers exactly this access: it stands in for the intent.
       const g = findGrant(ctx.grants, a, now);
       if (g !== undefined) {
-        granted = append(granted, g);
+        if (!granted?.includes(g)) granted = append(granted, g);
         misses = undefined;
       }
     }
@@ -222,7 +222,7 @@ export function evaluate(
       tool: tool.name,
       args,
       accesses,
-      history: ctx.history.calls,
+      history: ctx.history.calls.slice(),
       tainted: ctx.tainted,
       provenance: (value: string) => ctx.provenance(value),
     };

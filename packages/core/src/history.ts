@@ -69,8 +69,3 @@ function collect(value: unknown, into: Set<string>, depth: number): void {
     for (const v of Object.values(value).slice(0, 1000)) collect(v, into, depth + 1);
   }
 }
-
-/** Every string the intent states: its purpose and prompt (as words and tokens) and constraint values. */
-export function intentMentions(text: string, value: string): boolean {
-  return value !== "" && text.includes(value);
-}

@@ -392,6 +392,7 @@ class Runtime implements Mandate, ContextHost {
       mode: v.mode ?? parent?.mode ?? "enforce",
       declaredAt: now,
     };
+    if (v.outOfScope !== undefined) intent.outOfScope = v.outOfScope;
     if (v.prompt !== undefined) intent.promptDigest = digestText(v.prompt);
     if (v.promptDigest !== undefined) intent.promptDigest = v.promptDigest;
     if (v.prompt !== undefined && v.keepPrompt === true) intent.prompt = v.prompt;
@@ -741,6 +742,7 @@ class Runtime implements Mandate, ContextHost {
     const own = this.enter(ctx);
     const signal = options?.signal ? AbortSignal.any([own, options.signal]) : own;
     const started = this.now();
+    let recorded = false;
     try {
       if (signal.aborted) throw signal.reason;
       const result = await raceAbort(fn(args, { signal, context: ctx, decision }), signal);
@@ -753,11 +755,13 @@ class Runtime implements Mandate, ContextHost {
           error: "output withheld: undeclared data",
           findings,
         });
+        recorded = true;
         throw new DeniedError({ ...decision, effect: "deny", deviation: true, reasons: findings });
       }
       this.outcome(ctx, decision, call, ev.tool, started, { outcome: "ok", output: result, findings });
       return result as Awaited<R>;
     } catch (err) {
+      if (recorded) throw err;
       const outcome = signal.aborted ? "aborted" : "error";
       this.outcome(ctx, decision, call, ev.tool, started, {
         outcome,

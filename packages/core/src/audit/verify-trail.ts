@@ -182,13 +182,26 @@ async function verify(
       });
     }
   }
+  // One place, one kind, one report: several checks may see the same break. An inserted event is
+  // reported as inserted; whatever else is wrong with it is noise.
+  const intruders = new Set(
+    problems.filter((p) => p.kind === "inserted" && p.line !== undefined).map((p) => p.line),
+  );
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    if (p.kind !== "inserted" && p.line !== undefined && intruders.has(p.line)) return false;
+    const key = `${p.kind}|${p.stream}|${p.seq}|${p.line}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const where = (p: TrailProblem) => p.line ?? p.seq ?? 0;
-  problems.sort((a, b) => where(a) - where(b));
+  unique.sort((a, b) => where(a) - where(b));
   return {
-    ok: problems.length === 0,
+    ok: unique.length === 0,
     events: count,
     streams,
-    problems,
+    problems: unique,
     signaturesChecked: keys !== undefined,
   };
 }
@@ -214,25 +227,10 @@ async function verifyStream(
     }
   }
 
-  // 2. File order: a sequence number lower than one before it was moved; one seen twice was inserted.
-  const bySeq = new Map<number, Entry>();
+  // 2. File order: a sequence number lower than one before it was moved.
+  const claims = new Map<number, Entry[]>();
   let highest = 0;
   for (const e of list) {
-    if (bySeq.has(e.seq)) {
-      // Of two events claiming one position, the one that links into the chain is the original.
-      const first = bySeq.get(e.seq) as Entry;
-      const before = bySeq.get(e.seq - 1);
-      const expectedPrev = e.seq === 1 ? genesisHash(stream) : before?.hash;
-      const firstLinks = first.event[PREV_FIELD] === expectedPrev;
-      const intruder = !firstLinks && e.event[PREV_FIELD] === expectedPrev ? first : e;
-      problems.push({
-        kind: "inserted",
-        ...at(intruder),
-        message: `a second event claims position ${e.seq}`,
-      });
-      if (intruder === first) bySeq.set(e.seq, e);
-      continue;
-    }
     if (e.seq < highest) {
       problems.push({
         kind: "reordered",
@@ -241,7 +239,40 @@ async function verifyStream(
       });
     }
     highest = Math.max(highest, e.seq);
-    bySeq.set(e.seq, e);
+    const same = claims.get(e.seq);
+    if (same) same.push(e);
+    else claims.set(e.seq, [e]);
+  }
+  // Several events claiming one position: the original is the one the next event chained to, or
+  // one a checkpoint kept outside the log vouches for, or the one that chains to the event before;
+  // every other one was inserted.
+  const vouched = new Set<unknown>();
+  for (const cp of externalCheckpoints) {
+    vouched.add(cp[HASH_FIELD]);
+    vouched.add((cp["mandate.detail"] as { covers?: { hash?: unknown } } | undefined)?.covers?.hash);
+  }
+  const bySeq = new Map<number, Entry>();
+  for (const [seq, candidates] of claims) {
+    if (candidates.length === 1) {
+      bySeq.set(seq, candidates[0] as Entry);
+      continue;
+    }
+    const nextPrevs = new Set((claims.get(seq + 1) ?? []).map((n) => n.event[PREV_FIELD]));
+    const prevHashes = new Set(
+      seq === 1 ? [genesisHash(stream)] : (claims.get(seq - 1) ?? []).map((p) => p.hash),
+    );
+    const original =
+      candidates.find((c) => nextPrevs.has(c.hash) && c.hash === c.event[HASH_FIELD]) ??
+      candidates.find((c) => vouched.has(c.hash) && c.hash === c.event[HASH_FIELD]) ??
+      candidates.find(
+        (c) => prevHashes.has(c.event[PREV_FIELD] as string) && c.hash === c.event[HASH_FIELD],
+      ) ??
+      (candidates[0] as Entry);
+    bySeq.set(seq, original);
+    for (const c of candidates) {
+      if (c !== original)
+        problems.push({ kind: "inserted", ...at(c), message: `a second event claims position ${seq}` });
+    }
   }
 
   // 3. Gaps, and the links between consecutive events.
@@ -284,13 +315,11 @@ async function verifyStream(
   let checkpoints = 0;
   let checkpointedSeq = 0;
   let finalAt: number | undefined;
-  const inLog = list
+  // Checkpoints of the chain itself; an inserted copy was reported already and vouches for nothing.
+  const inLog = [...bySeq.values()]
     .filter((e) => e.event.type === "audit.checkpoint")
     .map((e) => ({ event: e.event, entry: e as Entry | undefined }));
-  const signed = new Set(inLog.map((c) => c.event["mandate.signature"]));
-  const outside = externalCheckpoints
-    .filter((event) => !signed.has(event["mandate.signature"]))
-    .map((event) => ({ event, entry: undefined as Entry | undefined }));
+  const outside = externalCheckpoints.map((event) => ({ event, entry: undefined as Entry | undefined }));
   for (const { event, entry } of [...inLog, ...outside]) {
     const claims = await checkpointClaims(event, keys, now);
     const where = entry ? at(entry) : { stream };
@@ -307,6 +336,34 @@ async function verifyStream(
       continue;
     }
     checkpoints++;
+    const covers = (event["mandate.detail"] as { covers?: { seq?: unknown; hash?: unknown } } | undefined)
+      ?.covers;
+    if (covers?.seq !== claims.seq || covers?.hash !== claims.hash) {
+      problems.push({
+        kind: "altered",
+        ...where,
+        message: `checkpoint ${String(event.seq)} does not state what its signature vouches for`,
+      });
+    }
+    if (entry === undefined) {
+      // A checkpoint kept outside the log is itself an event of the stream: it must be there, as kept.
+      const own = event.seq as number;
+      const inLogAt = bySeq.get(own);
+      if (inLogAt === undefined && own > (last?.seq ?? 0)) {
+        problems.push({
+          kind: "truncated",
+          stream,
+          seq: (last?.seq ?? 0) + 1,
+          message: `the log ends at event ${last?.seq ?? 0}, but the checkpoint kept outside it is event ${own}`,
+        });
+      } else if (inLogAt !== undefined && inLogAt.event[HASH_FIELD] !== event[HASH_FIELD]) {
+        problems.push({
+          kind: "altered",
+          ...at(inLogAt),
+          message: `event ${own} differs from the checkpoint kept outside the log`,
+        });
+      }
+    }
     const covered = bySeq.get(claims.seq);
     if (covered === undefined) {
       if (claims.seq > (last?.seq ?? 0)) {

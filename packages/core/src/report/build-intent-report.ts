@@ -80,33 +80,38 @@ function isoOf(ms: unknown): string | undefined {
 /** Copies only the defined values, so optional fields stay absent rather than `undefined`. */
 function defined<T extends object>(o: T): T {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as T;
 }
 
 function readAccess(v: unknown): AccessLike | undefined {
   if (!isObj(v)) return undefined;
   const u = isObj(v.uninspectable) ? v.uninspectable : undefined;
-  return defined({
-    action: str(v.action) ?? "?",
-    resource: str(v.resource) ?? "",
-    data: strings(v.data),
-    uninspectable: u ? { field: str(u.field) ?? "?", reason: str(u.reason) ?? "" } : undefined,
-  });
+  const a: { action: string; resource: string; data: string[]; uninspectable?: AccessLike["uninspectable"] } =
+    {
+      action: str(v.action) ?? "?",
+      resource: str(v.resource) ?? "",
+      data: strings(v.data),
+    };
+  if (u) a.uninspectable = { field: str(u.field) ?? "?", reason: str(u.reason) ?? "" };
+  return a;
 }
 
 function readReason(v: unknown): Reason | undefined {
   if (!isObj(v)) return undefined;
   const code = str(v.code);
   if (code === undefined) return undefined;
-  return defined({
+  return {
     code,
     message: str(v.message) ?? "",
     dataClass: str(v.dataClass),
     contextId: str(v.contextId),
     policy: str(v.policy),
     access: num(v.access),
-  });
+  };
 }
 
 function readEvent(v: unknown, order: number): Ev | undefined {
@@ -114,21 +119,34 @@ function readEvent(v: unknown, order: number): Ev | undefined {
   const type = str(v.type);
   if (type === undefined) return undefined;
   const path = strings(v["mandate.context.path"]);
-  const reasons = Array.isArray(v["mandate.reasons"]) ? v["mandate.reasons"] : [];
-  const accesses = Array.isArray(v["mandate.accesses"]) ? v["mandate.accesses"] : [];
-  return defined({
+  const reasons: Reason[] = [];
+  if (Array.isArray(v["mandate.reasons"])) {
+    for (const x of v["mandate.reasons"]) {
+      const r = readReason(x);
+      if (r !== undefined) reasons.push(r);
+    }
+  }
+  const accesses: AccessLike[] = [];
+  if (Array.isArray(v["mandate.accesses"])) {
+    for (const x of v["mandate.accesses"]) {
+      const a = readAccess(x);
+      if (a !== undefined) accesses.push(a);
+    }
+  }
+  // Internal: fields left undefined are fine here; what reaches the report is cleaned on the way.
+  return {
     order,
     type,
     time: str(v.time),
     stream: str(v["mandate.stream"]),
     seq: num(v.seq),
-    agent: defined({
+    agent: {
       id: str(v["gen_ai.agent.id"]),
       name: str(v["gen_ai.agent.name"]),
       version: str(v["mandate.agent.version"]),
       sponsor: str(v["mandate.sponsor"]),
       tenant: str(v["mandate.tenant"]),
-    }),
+    },
     contextId: str(v["mandate.context.id"]),
     path: path.length > 0 ? path : undefined,
     intentId: str(v["mandate.intent.id"]),
@@ -137,14 +155,16 @@ function readEvent(v: unknown, order: number): Ev | undefined {
     callId: str(v["gen_ai.tool.call.id"]),
     effect: str(v["mandate.decision"]),
     deviation: v["mandate.deviation"] === true,
-    reasons: reasons.map(readReason).filter((r): r is Reason => r !== undefined),
-    accesses: accesses.map(readAccess).filter((a): a is AccessLike => a !== undefined),
+    reasons,
+    accesses,
     outcome: str(v["mandate.outcome"]),
     durationMs: num(v["mandate.duration_ms"]),
     error: str(v["mandate.error"]),
-    detail: isObj(v["mandate.detail"]) ? v["mandate.detail"] : {},
-  });
+    detail: isObj(v["mandate.detail"]) ? v["mandate.detail"] : EMPTY,
+  };
 }
+
+const EMPTY: Obj = Object.freeze({}) as Obj;
 
 /** Event order: by time, then stream and position, then input order. */
 function compareEvents(a: Ev, b: Ev): number {
@@ -352,10 +372,13 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
   const contexts = new Map<string, CtxState>();
   const identities = new Map<string, IdentityInfo>();
   const agentOrder: string[] = [];
-  const noteAgent = (id: string | undefined) => {
+  const firstRef = new Map<string, ReportAgentRef>();
+  const noteAgent = (e: Ev) => {
+    const id = e.agent.id;
     if (id !== undefined && !identities.has(id)) {
       identities.set(id, {});
       agentOrder.push(id);
+      firstRef.set(id, defined(e.agent));
     }
   };
 
@@ -378,7 +401,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
   };
 
   for (const e of events) {
-    noteAgent(e.agent.id);
+    noteAgent(e);
     if (e.type === "identity.issued" && e.agent.id !== undefined) {
       const info = identities.get(e.agent.id) as IdentityInfo;
       const d = isObj(e.detail.identity) ? e.detail.identity : {};
@@ -398,7 +421,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
     if (e.contextId === undefined) continue;
     const c = ctxOf(e.contextId);
     c.events.push(e);
-    if (e.agent.id !== undefined && c.agent.id === undefined) c.agent = e.agent;
+    if (e.agent.id !== undefined && c.agent.id === undefined) c.agent = defined(e.agent);
     c.intentId ??= e.intentId;
     c.intentDigest ??= e.intentDigest;
     if (e.path !== undefined && e.path[e.path.length - 1] === c.id) c.path ??= e.path;
@@ -408,7 +431,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
       case "context.delegated": {
         const intent = isObj(e.detail.intent) ? e.detail.intent : {};
         c.declared = true;
-        if (e.agent.id !== undefined) c.agent = e.agent;
+        if (e.agent.id !== undefined) c.agent = defined(e.agent);
         c.intentId = str(intent.id) ?? e.intentId ?? c.intentId;
         c.purpose = str(intent.purpose) ?? c.purpose;
         c.mode = str(intent.mode) ?? c.mode;
@@ -434,7 +457,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
         // A log that says "no deviation" next to a reason that is one is still flagged.
         if (e.deviation || e.reasons.some(strays)) call.deviation = true;
         if (e.type === "tool.decision") {
-          call.decisions.push(defined({ time: e.time, effect: e.effect, reasons: e.reasons }));
+          call.decisions.push({ time: e.time, effect: e.effect, reasons: e.reasons });
           if (call.accesses.length === 0) call.accesses = [...e.accesses];
         } else {
           call.outcome = e.outcome;
@@ -576,7 +599,10 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
           (effect === "ask" && call.approval === "granted") ||
           (effect === undefined && call.outcome !== undefined));
       // Every reason given on the way (the first decision's, before an approval re-decided it).
-      const reasons = dedupeReasons(call.decisions.flatMap((d) => d.reasons));
+      const reasons =
+        call.decisions.length === 1
+          ? (last?.reasons ?? [])
+          : dedupeReasons(call.decisions.flatMap((d) => d.reasons));
       calls.push(
         defined({
           callId: call.callId,
@@ -672,7 +698,7 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
       }
       const seen = new Set<string>();
       for (const d of found) {
-        const key = JSON.stringify([d.stage, d.code, d.dataClass ?? null, d.message]);
+        const key = `${d.stage}\u0000${d.code}\u0000${d.dataClass ?? ""}\u0000${d.message}`;
         if (!seen.has(key)) deviations.push(d);
         seen.add(key);
       }
@@ -780,11 +806,18 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
     options.intent === undefined
       ? agentOrder
       : [...new Set(selected.flatMap((c) => (c.agent.id !== undefined ? [c.agent.id] : [])))];
+  const byAgent = new Map<string, CtxState[]>();
+  for (const c of selected) {
+    if (c.agent.id === undefined) continue;
+    const list = byAgent.get(c.agent.id) ?? [];
+    list.push(c);
+    byAgent.set(c.agent.id, list);
+  }
   const agents: AgentSection[] = [];
   for (const id of agentIds) {
-    const own = selected.filter((c) => c.agent.id === id);
+    const own = byAgent.get(id) ?? [];
     const info = identities.get(id) ?? {};
-    const first = own[0]?.agent ?? events.find((e) => e.agent.id === id)?.agent ?? {};
+    const first = own[0]?.agent ?? firstRef.get(id) ?? {};
     const counts = emptyCounts();
     const used = new Set<string>();
     const refused = new Set<string>();
@@ -841,11 +874,12 @@ function assemble(raw: Ev[], skipped: number, options: IntentReportOptions): Int
   });
 }
 
-function dedupeReasons(reasons: readonly Reason[]): Reason[] {
+function dedupeReasons(reasons: readonly Reason[]): readonly Reason[] {
+  if (reasons.length < 2) return reasons;
   const seen = new Set<string>();
   const out: Reason[] = [];
   for (const r of reasons) {
-    const key = JSON.stringify([r.code, r.dataClass ?? null, r.message, r.access ?? null]);
+    const key = `${r.code}\u0000${r.dataClass ?? ""}\u0000${r.message}\u0000${r.access ?? ""}`;
     if (!seen.has(key)) out.push(r);
     seen.add(key);
   }
@@ -853,8 +887,13 @@ function dedupeReasons(reasons: readonly Reason[]): Reason[] {
 }
 
 function stripAccess(r: Reason): ReportReason {
-  const { access: _, ...rest } = r;
-  return rest;
+  return defined({
+    code: r.code,
+    message: r.message,
+    dataClass: r.dataClass,
+    contextId: r.contextId,
+    policy: r.policy,
+  });
 }
 
 function statusOf(lifecycle: readonly ReportLifecycle[]): ReportStatus {
@@ -876,7 +915,7 @@ class AccessTally {
   private readonly map = new Map<string, { a: AccessLike; count: number; tools: Set<string> }>();
 
   add(a: AccessLike, tool: string): void {
-    const key = JSON.stringify([a.action, a.resource, a.data, a.uninspectable?.field ?? null]);
+    const key = `${a.action}\u0000${a.resource}\u0000${a.data.join("\u0001")}\u0000${a.uninspectable?.field ?? ""}`;
     const have = this.map.get(key);
     if (have) {
       have.count++;

@@ -15,6 +15,24 @@ import type {
 export interface RenderHtmlOptions {
   /** The page title (default "Mandate intent report", plus the source). */
   readonly title?: string;
+  /**
+   * Most entries shown per list (deviations, denials, approvals, timeline of each intent), so a
+   * trail of millions of events still gives a page a browser opens; the counts always cover
+   * everything, and a note says how many were left out (default 200; 0 for no limit).
+   */
+  readonly limit?: number;
+}
+
+/** The first `limit` items and how many were left out. */
+function head<T>(items: readonly T[], limit: number): [readonly T[], number] {
+  return limit > 0 && items.length > limit ? [items.slice(0, limit), items.length - limit] : [items, 0];
+}
+
+function more(n: number, what: string, tag: "li" | "tr" | "p" = "li", cols = 1): string {
+  if (n <= 0) return "";
+  const text = `… ${n.toLocaleString("en-US")} more ${what} not shown here: the JSON report has them all`;
+  if (tag === "tr") return `<tr><td colspan="${cols}" class="muted">${text}</td></tr>`;
+  return `<${tag} class="muted more">${text}</${tag}>`;
 }
 
 /** Every piece of text from the trail goes through this before it reaches the page. */
@@ -224,7 +242,7 @@ function limitHtml(k: string, v: unknown): string {
   return `${h(k)} <code>${h(typeof v === "object" ? JSON.stringify(v) : String(v))}</code>`;
 }
 
-function intentSection(s: IntentSection): string {
+function intentSection(s: IntentSection, limit: number): string {
   const out: string[] = [];
   const hasDev = s.deviations.length > 0;
   out.push(`<section class="panel intent${hasDev ? " has-deviation" : ""}" id="${anchor(s.contextId)}">`);
@@ -277,7 +295,10 @@ function intentSection(s: IntentSection): string {
 
   if (hasDev) {
     out.push(`<h3>Deviations from the declared intent</h3>`);
-    out.push(`<ul class="deviations">${s.deviations.map((d) => deviationItem(d)).join("")}</ul>`);
+    const [shown, left] = head(s.deviations, limit);
+    out.push(
+      `<ul class="deviations">${shown.map((d) => deviationItem(d)).join("")}${more(left, "deviations")}</ul>`,
+    );
   }
 
   out.push(`<h3>Declared scope</h3>`);
@@ -309,40 +330,46 @@ function intentSection(s: IntentSection): string {
   if (s.denials.length > 0) {
     out.push(`<h3>Denials</h3>`);
     out.push(
-      `<table><thead><tr><th>time</th><th>tool</th><th>reasons</th><th>call</th></tr></thead><tbody>${s.denials
+      `<table><thead><tr><th>time</th><th>tool</th><th>reasons</th><th>call</th></tr></thead><tbody>${head(
+        s.denials,
+        limit,
+      )[0]
         .map(
           (d) =>
             `<tr${d.deviation ? ' class="refused"' : ""}><td class="tl-time">${shortTime(d.time)}</td><td>${h(d.tool)}</td><td>${d.reasons.length > 0 ? d.reasons.map((r) => `<code>${h(r.code)}</code>${r.dataClass !== undefined ? ` ${h(r.dataClass)}` : ""}`).join("<br>") : d.codes.map((c) => `<code>${h(c)}</code>`).join(" ")}</td><td class="mono muted">${h(d.callId)}</td></tr>`,
         )
-        .join("")}</tbody></table>`,
+        .join("")}${more(head(s.denials, limit)[1], "denials", "tr", 4)}</tbody></table>`,
     );
   }
   if (s.approvals.length > 0) {
     out.push(`<h3>Approvals</h3>`);
     out.push(
-      `<table><thead><tr><th>asked</th><th>tool</th><th>result</th><th>why asked</th><th>decided</th></tr></thead><tbody>${s.approvals
+      `<table><thead><tr><th>asked</th><th>tool</th><th>result</th><th>why asked</th><th>decided</th></tr></thead><tbody>${head(
+        s.approvals,
+        limit,
+      )[0]
         .map(
           (a) =>
             `<tr><td class="tl-time">${a.askedAt !== undefined ? shortTime(a.askedAt) : '<span class="muted">not asked</span>'}</td><td>${h(a.tool)}</td><td>${badge(a.result, a.result)}${a.by !== undefined ? ` by ${h(a.by)}` : ""}${a.why !== undefined ? ` <span class="muted">${h(a.why)}</span>` : ""}${a.grants !== undefined ? ` <span class="muted">${plural(a.grants, "grant")}</span>` : ""}</td><td>${a.codes.map((c) => `<code>${h(c)}</code>`).join(" ")}</td><td class="tl-time">${a.decidedAt !== undefined ? shortTime(a.decidedAt) : ""}</td></tr>`,
         )
-        .join("")}</tbody></table>`,
+        .join("")}${more(head(s.approvals, limit)[1], "approvals", "tr", 5)}</tbody></table>`,
     );
   }
   if (s.lifecycle.length > 0) {
     out.push(`<h3>Revocations and pauses</h3>`);
     out.push(
-      `<table><tbody>${s.lifecycle
+      `<table><tbody>${head(s.lifecycle, limit)[0]
         .map(
           (l) =>
             `<tr><td class="tl-time">${time(l.time)}</td><td>${badge(l.type.slice("context.".length), l.type === "context.revoked" ? "revoked" : l.type === "context.paused" ? "paused" : "active")}</td><td>${l.inherited ? `through ancestor <code>${h(l.contextId)}</code>` : "this context"}</td><td>${l.reason !== undefined ? h(l.reason) : ""}</td></tr>`,
         )
-        .join("")}</tbody></table>`,
+        .join("")}${more(head(s.lifecycle, limit)[1], "revocations and pauses", "tr", 4)}</tbody></table>`,
     );
   }
 
   out.push(`<h3>Timeline</h3>`);
   out.push(
-    `<ol class="timeline">${s.timeline
+    `<ol class="timeline">${head(s.timeline, limit)[0]
       .map((e) => {
         const cls = [
           e.effect === "allow" || e.effect === "deny" ? e.effect : "",
@@ -353,9 +380,7 @@ function intentSection(s: IntentSection): string {
         const attrs = `${cls ? ` class="${cls}"` : ""}${e.deviation ? ' data-kind="deviation"' : ""}`;
         return `<li${attrs}>${e.deviation ? '<span class="label-dev">DEVIATION</span>' : ""}<span class="tl-time mono" title="${h(e.time ?? "")}">${shortTime(e.time)}</span> ${e.seq !== undefined ? `<span class="muted mono">#${e.seq}</span> ` : ""}<span class="tl-type">${h(e.type)}</span> ${h(e.summary)}</li>`;
       })
-      .join(
-        "",
-      )}${s.timelineOmitted > 0 ? `<li class="muted">… ${s.timelineOmitted} more events</li>` : ""}</ol>`,
+      .join("")}${more(head(s.timeline, limit)[1] + s.timelineOmitted, "events")}</ol>`,
   );
   out.push(`<p class="counts">${counts(s.counts)}</p>`);
   out.push(`</section>`);
@@ -383,7 +408,16 @@ export function renderReportHtml(report: IntentReport, options: RenderHtmlOption
   const title =
     options.title ?? `Mandate intent report${report.source !== undefined ? ` — ${report.source}` : ""}`;
   const t = report.totals;
-  const allDeviations = report.intents.flatMap((s) => s.deviations.map((d) => deviationItem(d, s)));
+  const limit = options.limit ?? 200;
+  const deviationCount = report.intents.reduce((n, s) => n + s.deviations.length, 0);
+  // The summary list: the first deviations across intents, in report order.
+  const summary: string[] = [];
+  for (const s of report.intents) {
+    for (const d of s.deviations) {
+      if (limit > 0 && summary.length >= limit) break;
+      summary.push(deviationItem(d, s));
+    }
+  }
   const meta = [
     report.source !== undefined ? `source <code>${h(report.source)}</code>` : "",
     report.period.from !== undefined
@@ -418,8 +452,8 @@ ${verdict(report.verification)}
 </header>
 <main>
 <section class="panel"><h2>Delegation tree</h2>${report.tree.length > 0 ? `<div class="tree-wrap">${tree(report.tree).replace(/^<ul>/, '<ul class="tree">')}</div>` : '<p class="muted">No intents in this trail.</p>'}</section>
-${allDeviations.length > 0 ? `<section class="panel"><h2>Deviations (${allDeviations.length})</h2><ul class="deviations">${allDeviations.join("")}</ul></section>` : ""}
-${report.intents.map(intentSection).join("\n")}
+${deviationCount > 0 ? `<section class="panel"><h2>Deviations (${deviationCount})</h2><ul class="deviations">${summary.join("")}${more(deviationCount - summary.length, "deviations")}</ul></section>` : ""}
+${report.intents.map((s) => intentSection(s, limit)).join("\n")}
 ${agentsTable(report)}
 </main>
 <footer>Mandate report format v${report.version}. Text from the audit trail is shown escaped; the page runs no scripts.</footer>

@@ -15,6 +15,19 @@ import type {
 export interface RenderTextOptions {
   /** Colour with ANSI escapes (default false: plain text, safe to pipe). */
   readonly color?: boolean;
+  /**
+   * Most entries printed per list (deviations, denials, approvals, timeline of each intent); the
+   * counts always cover everything (default 200; 0 for no limit).
+   */
+  readonly limit?: number;
+}
+
+function head<T>(items: readonly T[], limit: number): [readonly T[], number] {
+  return limit > 0 && items.length > limit ? [items.slice(0, limit), items.length - limit] : [items, 0];
+}
+
+function more(n: number, what: string, indent = "    "): string[] {
+  return n > 0 ? [`${indent}… ${n.toLocaleString("en-US")} more ${what} (the JSON report has them all)`] : [];
 }
 
 type Paint = (text: string) => string;
@@ -150,7 +163,7 @@ function time(s: string | undefined): string {
   return s === undefined ? "?" : t(s);
 }
 
-function intentLines(s: IntentSection, p: Palette): string[] {
+function intentLines(s: IntentSection, p: Palette, limit: number): string[] {
   const out: string[] = [];
   const label = (name: string, value: string) => `  ${name.padEnd(10)}${value}`;
   out.push(p.bold(`Intent ${purposeText(s.purpose)}`));
@@ -215,40 +228,49 @@ function intentLines(s: IntentSection, p: Palette): string[] {
 
   if (s.deviations.length > 0) {
     out.push(p.red(p.bold(`  DEVIATIONS (${s.deviations.length})`)));
-    for (const v of s.deviations) {
+    const [shown, left] = head(s.deviations, limit);
+    for (const v of shown) {
       out.push(
         `    ${p.red("!")} ${time(v.time)}  ${t(v.tool)} ${t((v.effect ?? "?").toUpperCase())}${v.stage === "output" ? " (in its output)" : ""}  ${p.red(t(v.code))}${v.dataClass !== undefined ? ` ${p.red(t(v.dataClass))}` : ""}`,
       );
       if (v.message) out.push(`      ${t(v.message)}`);
     }
+    out.push(...more(left, "deviations"));
   }
   if (s.denials.length > 0) {
     out.push(`  denials (${s.denials.length})`);
-    for (const x of s.denials)
+    const [shown, left] = head(s.denials, limit);
+    for (const x of shown)
       out.push(`    ${time(x.time)}  ${t(x.tool)}  ${x.codes.map(t).join(", ")}  ${p.dim(t(x.callId))}`);
+    out.push(...more(left, "denials"));
   }
   if (s.approvals.length > 0) {
     out.push(`  approvals (${s.approvals.length})`);
-    for (const a of s.approvals) {
+    const [shown, left] = head(s.approvals, limit);
+    for (const a of shown) {
       out.push(
         `    ${time(a.askedAt ?? a.decidedAt)}  ${t(a.tool)}  ${a.result === "granted" ? p.green(a.result) : a.result === "denied" ? p.red(a.result) : p.yellow(a.result)}${a.by !== undefined ? ` by ${t(a.by)}` : ""}${a.why !== undefined ? ` (${t(a.why)})` : ""}${a.grants !== undefined ? `, ${plural(a.grants, "grant")}` : ""}  ${a.codes.map(t).join(", ")}`,
       );
     }
+    out.push(...more(left, "approvals"));
   }
   if (s.lifecycle.length > 0) {
     out.push("  revocations and pauses");
-    for (const l of s.lifecycle) {
+    const [shown, left] = head(s.lifecycle, limit);
+    for (const l of shown) {
       out.push(
         `    ${time(l.time)}  ${t(l.type.slice("context.".length))}${l.inherited ? ` (ancestor ${t(l.contextId)})` : ""}${l.reason !== undefined ? `: ${t(l.reason)}` : ""}`,
       );
     }
+    out.push(...more(left, "revocations and pauses"));
   }
   out.push("  timeline");
-  for (const e of s.timeline) {
+  const [events, leftOut] = head(s.timeline, limit);
+  for (const e of events) {
     const line = `    ${time(e.time)}  ${e.seq !== undefined ? `#${e.seq}`.padEnd(6) : "      "}${t(e.summary)}`;
     out.push(e.deviation ? p.red(line) : e.effect === "deny" ? p.yellow(line) : line);
   }
-  if (s.timelineOmitted > 0) out.push(`    … ${s.timelineOmitted} more events`);
+  out.push(...more(leftOut + s.timelineOmitted, "events"));
   out.push(label("counts", countsText(s.counts)));
   return out;
 }
@@ -283,7 +305,7 @@ export function renderReportText(report: IntentReport, options: RenderTextOption
   out.push(...(report.tree.length > 0 ? treeLines(report.tree, p, "  ") : ["  (no intents)"]));
   for (const s of report.intents) {
     out.push("");
-    out.push(...intentLines(s, p));
+    out.push(...intentLines(s, p, options.limit ?? 200));
   }
   if (report.agents.length > 0) {
     out.push("");
