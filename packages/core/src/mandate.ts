@@ -1,15 +1,7 @@
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
-import { type Access, uninspectable } from "./access.js";
-import {
-  type ApprovalVerdict,
-  type Approver,
-  grantsFor,
-  normaliseVerdict,
-  type PendingApproval,
-  PendingApprovalSchema,
-  pendingFor,
-} from "./approval.js";
+import type { ApprovalVerdict, Approver, PendingApproval } from "./approval.js";
+import { ApprovalDesk, type PendingResolution, withReason } from "./approval-desk.js";
 import type { AuditSink } from "./audit/audit-event.js";
 import { AuditQueue, type AuditQueueOptions } from "./audit/audit-queue.js";
 import { decisionEvent, lifecycleEvent, outcomeEvent } from "./audit/event-builders.js";
@@ -23,12 +15,13 @@ import {
   type ToolRun,
 } from "./context.js";
 import type { Decision, Reason } from "./decision.js";
+import { limitExcess } from "./delegation-limits.js";
 import { digestText, digestValue } from "./digest.js";
 import { toMillis } from "./duration.js";
-import { DeniedError, type FieldIssue, invalid, MandateError } from "./errors.js";
+import { DeniedError, invalid, MandateError } from "./errors.js";
 import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./evaluate.js";
-import { findGrant, type Grant } from "./grant.js";
 import { newId } from "./ids.js";
+import { inspectOutput } from "./inspect-output.js";
 import { consume } from "./limits.js";
 import type { Policy } from "./policy.js";
 import { clampToCeiling, type IntentResolver, parseProposal } from "./resolve/intent-resolver.js";
@@ -96,12 +89,6 @@ export interface ResolvedIntentInput extends Omit<IntentInput, "allow" | "prompt
   /** A template name, for template resolvers (default: the purpose). */
   readonly template?: string;
   readonly params?: Readonly<Record<string, string>>;
-}
-
-/** What resolving an approval did. */
-export interface PendingResolution {
-  readonly approved: boolean;
-  readonly grants: readonly Grant[];
 }
 
 /** Live events, for dashboards and hooks. Listeners run synchronously: keep them cheap. */
@@ -219,10 +206,8 @@ class Runtime implements Mandate, ContextHost {
   private readonly queue: AuditQueue;
   private readonly durable: boolean;
   private readonly durableTimeoutMs: number;
-  private readonly approver: Approver | undefined;
-  private readonly approvalTimeoutMs: number;
+  private readonly approvals: ApprovalDesk;
   private readonly dataClasses: readonly string[];
-  private readonly pending = new Map<string, PendingApproval>();
   private readonly pauseWaitMs: number;
   private readonly maxDepth: number;
   private readonly now: () => number;
@@ -261,13 +246,16 @@ class Runtime implements Mandate, ContextHost {
     );
     this.durable = audit.durable ?? false;
     this.durableTimeoutMs = audit.durableTimeoutMs ?? 5_000;
-    this.approver = options.approver;
-    this.approvalTimeoutMs = options.approvalTimeoutMs ?? 5 * 60_000;
     this.dataClasses = options.dataClasses ?? [];
     this.pauseWaitMs = parsed.pauseWaitMs ?? 0;
     this.maxDepth = parsed.maxDepth ?? 16;
     this.now = options.now ?? Date.now;
     this.env = { store: this.store, tools: this.tools, policies: this.policies };
+    this.approvals = new ApprovalDesk(
+      { store: this.store, queue: this.queue, context: (id) => this.contexts.get(id), now: () => this.now() },
+      options.approver,
+      options.approvalTimeoutMs ?? 5 * 60_000,
+    );
     const store = this.store;
     this.tokens = new TokenService(
       {
@@ -725,7 +713,7 @@ class Runtime implements Mandate, ContextHost {
     if (ev.paused && this.pauseWaitMs > 0) ev = await this.waitForResume(live, ctx.id, call, callId, ev);
     let [decision, position] = this.commit(live, ev, call);
     if (decision.effect === "ask") {
-      await this.approve(ctx, decision, args);
+      await this.approvals.approve(ctx, decision, args);
       // Checked again with the new grants: the context may have been revoked, or its limits used
       // up, while the approver decided. The second decision is the one that lets the call run.
       ev = this.evaluate(this.closed ? undefined : ctx, ctx.id, call, callId);
@@ -810,58 +798,6 @@ class Runtime implements Mandate, ContextHost {
   }
 
   /** Asks the configured approver about an `ask` decision; throws a DeniedError unless approved. */
-  private async approve(ctx: AgentContext, decision: Decision, args: unknown): Promise<void> {
-    if (this.approver === undefined) {
-      const now = this.now();
-      const detail = {
-        callId: decision.callId,
-        tool: decision.tool,
-        reasons: decision.reasons,
-        why: "no approver",
-      };
-      this.queue.offer(now, lifecycleEvent(now, "approval.denied", ctx.identity, ctx, detail), true);
-      throw new DeniedError(
-        withReason(decision, {
-          code: "approval.required",
-          message: "approval needed and no approver is configured",
-        }),
-      );
-    }
-    const pending = this.requestApproval(decision);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let verdict: unknown;
-    try {
-      verdict = await Promise.race([
-        this.approver({ pending, decision, context: ctx, args }),
-        new Promise((resolve) => {
-          timer = setTimeout(
-            () => resolve({ approved: false, reason: "the approver did not answer in time" }),
-            this.approvalTimeoutMs,
-          );
-        }),
-      ]);
-    } catch (err) {
-      verdict = {
-        approved: false,
-        reason: `the approver failed: ${err instanceof Error ? err.message : String(err)}`,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
-    // The context may have been revoked, paused or expired while the approver decided.
-    const state = contextState(this.store, ctx, this.now());
-    if (state !== undefined) {
-      this.resolveApproval(pending, { approved: false, reason: state.message });
-      throw new DeniedError(withReason(decision, state));
-    }
-    const outcome = this.resolveApproval(pending, verdict as ApprovalVerdict);
-    if (!outcome.approved) {
-      throw new DeniedError(
-        withReason(decision, { code: "approval.denied", message: "the approver refused" }),
-      );
-    }
-  }
-
   observe(
     context: AgentContext,
     report: { tool: string | AnyTool; output: unknown; args?: unknown; callId?: string },
@@ -879,11 +815,15 @@ class Runtime implements Mandate, ContextHost {
     return this.observeOutput(context, tool, report.args, report.output, decision);
   }
 
-  /**
-   * Takes in a tool's output: notes its values (tainting the context if the tool is untrusted) and
-   * runs the tool's output inspector, returning one `output.undeclared` reason per data class the
-   * output carries that the intent does not declare (flagged as a deviation).
-   */
+  requestApproval(decision: Decision): PendingApproval {
+    return this.approvals.request(decision);
+  }
+
+  resolveApproval(pending: PendingApproval | string, verdict: ApprovalVerdict): PendingResolution {
+    return this.approvals.resolve(pending, verdict);
+  }
+
+  /** Takes in a tool's output (history, taint, output inspection); emits findings as a deviation. */
   private observeOutput(
     ctx: AgentContext,
     tool: AnyTool | undefined,
@@ -891,119 +831,10 @@ class Runtime implements Mandate, ContextHost {
     output: unknown,
     decision: Decision,
   ): Reason[] {
-    ctx.history.observe(output, tool?.output?.untrusted === true);
-    const inspect = tool?.output?.inspect;
-    if (inspect === undefined) return [];
-    let accesses: readonly Access[];
-    try {
-      accesses = inspect(output, args as never);
-    } catch (err) {
-      accesses = [
-        uninspectable(tool?.action ?? "output", "output", err instanceof Error ? err.message : String(err)),
-      ];
-    }
-    const findings: Reason[] = [];
-    for (const a of accesses) {
-      if (a.uninspectable) {
-        findings.push({
-          code: "output.undeclared",
-          message: `output not understood: ${a.uninspectable.reason}`,
-        });
-        continue;
-      }
-      for (const miss of ctx.scope.misses(a, args) ?? []) {
-        if (miss.dataClass === undefined || findGrant(ctx.grants, a, this.now())) continue;
-        findings.push({
-          code: "output.undeclared",
-          message: `the output carries data class "${miss.dataClass}", not in the declared intent ("${ctx.intent.purpose}")`,
-          dataClass: miss.dataClass,
-        });
-      }
-    }
+    const findings = inspectOutput(ctx, tool, args, output, this.now());
     if (findings.length > 0)
       this.events.emit("deviation", { ...decision, deviation: true, reasons: findings }, ctx);
     return findings;
-  }
-
-  requestApproval(decision: Decision): PendingApproval {
-    const ctx = this.contexts.get(decision.contextId);
-    if (ctx === undefined || decision.effect !== "ask") {
-      throw new MandateError(
-        "ERR_INVALID_CALL",
-        "only an ask decision of a live context can be sent for approval",
-      );
-    }
-    const now = this.now();
-    const pending = pendingFor(decision, ctx, now, this.approvalTimeoutMs);
-    for (const [id, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(id);
-    this.pending.set(pending.id, pending);
-    const detail = {
-      approvalId: pending.id,
-      callId: decision.callId,
-      tool: decision.tool,
-      reasons: decision.reasons,
-      accesses: pending.accesses,
-    };
-    this.queue.offer(now, lifecycleEvent(now, "approval.asked", ctx.identity, ctx, detail), true);
-    return pending;
-  }
-
-  resolveApproval(input: PendingApproval | string, verdictIn: ApprovalVerdict): PendingResolution {
-    const now = this.now();
-    let pending: PendingApproval | undefined;
-    if (typeof input === "string") pending = this.pending.get(input);
-    else {
-      const parsed = PendingApprovalSchema.safeParse(input);
-      if (!parsed.success) throw new MandateError("ERR_INVALID_CALL", "not a pending approval");
-      // A request read back from a framework's run state is held to the one this Mandate opened.
-      const known = this.pending.get(parsed.data.id);
-      if (known === undefined || fingerprintOf(known) !== fingerprintOf(parsed.data)) {
-        throw new MandateError(
-          "ERR_INVALID_CALL",
-          `approval ${parsed.data.id} is unknown here or was altered`,
-        );
-      }
-      pending = known;
-    }
-    if (pending === undefined) throw new MandateError("ERR_INVALID_CALL", "unknown approval request");
-    this.pending.delete(pending.id);
-    const ctx = this.contexts.get(pending.contextId);
-    if (ctx === undefined)
-      throw new MandateError("ERR_CONTEXT_CLOSED", `context ${pending.contextId} is gone`);
-    let verdict = normaliseVerdict(verdictIn);
-    if (verdict.approved && pending.expiresAt <= now)
-      verdict = { ...verdict, approved: false, reason: "the request expired" };
-    const state = verdict.approved ? contextState(this.store, ctx, now) : undefined;
-    if (state !== undefined) verdict = { ...verdict, approved: false, reason: state.message };
-    const grants = verdict.approved ? grantsFor(pending, verdict, now) : [];
-    ctx.grants.push(...grants);
-    const detail = {
-      approvalId: pending.id,
-      callId: pending.callId,
-      tool: pending.tool,
-      by: verdict.by,
-      ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
-      grants: grants.map((g) => ({
-        id: g.id,
-        action: g.action,
-        resource: g.resource,
-        data: g.data,
-        expiresAt: g.expiresAt,
-        uses: g.remaining,
-      })),
-    };
-    this.queue.offer(
-      now,
-      lifecycleEvent(
-        now,
-        verdict.approved ? "approval.granted" : "approval.denied",
-        ctx.identity,
-        ctx,
-        detail,
-      ),
-      true,
-    );
-    return { approved: verdict.approved, grants };
   }
 
   private async awaitDurable(
@@ -1163,68 +994,13 @@ class Runtime implements Mandate, ContextHost {
   }
 }
 
-/** Limits a child asks for that exceed what its parent has left. */
-function limitExcess(child: IntentDeclaration, parent: AgentContext, now: number): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  const p = parent.limits;
-  const c = child.limits;
-  const over = (field: string, asked: number | undefined, left: number | undefined, what: string) => {
-    if (left === undefined) return;
-    if (asked === undefined) {
-      issues.push({
-        field,
-        rule: "attenuation",
-        message: `the parent limits ${what} (${left} left): the child must set a limit`,
-      });
-    } else if (asked > left) {
-      issues.push({
-        field,
-        rule: "attenuation",
-        message: `${what} ${asked} exceeds the ${left} the parent has left`,
-      });
-    }
-  };
-  over("limits.calls", c.calls, p.calls === undefined ? undefined : p.calls - parent.usage.calls, "calls");
-  over(
-    "limits.budget",
-    c.budget,
-    p.budget === undefined ? undefined : p.budget - parent.usage.spent,
-    "budget",
-  );
-  over("limits.perMinute", c.perMinute, p.perMinute, "calls per minute");
-  if (c.ttlMs !== undefined && Number.isFinite(parent.expiresAt) && now + c.ttlMs > parent.expiresAt) {
-    issues.push({
-      field: "limits.ttl",
-      rule: "attenuation",
-      message: `ttl outlives the parent (${parent.expiresAt - now} ms left)`,
-    });
-  }
-  if (child.mode === "monitor" && parent.intent.mode === "enforce") {
-    issues.push({
-      field: "mode",
-      rule: "attenuation",
-      message: "a child of an enforced intent cannot run in monitor mode",
-    });
-  }
-  return issues;
-}
-
 function intentDetail(intent: IntentDeclaration): Record<string, unknown> {
   return { intent };
-}
-
-/** Digest of a value's canonical JSON: equal for equal content, whatever the key order. */
-function fingerprintOf(value: unknown): string {
-  return digestValue(value);
 }
 
 /** The raw prompt of an intent input (validated already), kept in memory for provenance checks. */
 function promptOf(input: IntentInput): string | undefined {
   return typeof input.prompt === "string" ? input.prompt : undefined;
-}
-
-function withReason(decision: Decision, reason: Reason): Decision {
-  return { ...decision, effect: "deny", reasons: [reason, ...decision.reasons] };
 }
 
 function auditUnavailable(decision: Decision): Decision {
@@ -1251,3 +1027,5 @@ function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
+export type { PendingResolution };

@@ -485,7 +485,7 @@ describe("the audit trail of approvals", () => {
 
     const denied = sink.events.filter((e) => e.type === "approval.denied");
     expect(denied).toHaveLength(1);
-    expect(detailOf(denied[0])).toMatchObject({ callId: "c-none", why: "no approver" });
+    expect(detailOf(denied[0])).toMatchObject({ callId: "c-none", reason: "no approver is configured" });
   });
 });
 
