@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { mcpBench } from "../../packages/mcp/bench/mcp.bench.js";
 import { sqlBench } from "../../packages/sql/bench/sql.bench.js";
 import { auditBench } from "./audit.bench.js";
 import { contextBench } from "./context.bench.js";
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   context: contextBench,
   audit: auditBench,
   sql: sqlBench,
+  mcp: mcpBench,
 };
 
 const only = process.argv.slice(2);

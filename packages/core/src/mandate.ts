@@ -727,8 +727,13 @@ class Runtime implements Mandate, ContextHost {
       if (state) throw new DeniedError(withReason(decision, state));
     }
 
+    // Each call gets a signal of its own, linked to its context's (and the caller's) for as long
+    // as it runs: frameworks that leave listeners on the signals they are given then leave them
+    // on a short-lived signal, never on the context's.
     const own = this.enter(ctx);
-    const signal = options?.signal ? AbortSignal.any([own, options.signal]) : own;
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const unlink = link(controller, own, options?.signal);
     const started = this.now();
     let recorded = false;
     try {
@@ -762,6 +767,7 @@ class Runtime implements Mandate, ContextHost {
       }
       throw err;
     } finally {
+      unlink();
       this.leave(ctx);
     }
   }
@@ -1029,3 +1035,21 @@ function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 export type { PendingResolution };
+
+/** Aborts `target` when any source aborts (with its reason); returns the unlinking function. */
+function link(target: AbortController, ...sources: (AbortSignal | undefined)[]): () => void {
+  const live: [AbortSignal, () => void][] = [];
+  for (const source of sources) {
+    if (source === undefined) continue;
+    if (source.aborted) {
+      target.abort(source.reason);
+      continue;
+    }
+    const onAbort = () => target.abort(source.reason);
+    source.addEventListener("abort", onAbort, { once: true });
+    live.push([source, onAbort]);
+  }
+  return () => {
+    for (const [source, onAbort] of live) source.removeEventListener("abort", onAbort);
+  };
+}
