@@ -6,6 +6,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { mcpBench } from "../../packages/mcp/bench/mcp.bench.js";
+import { postgresBench } from "../../packages/postgres/bench/postgres.bench.js";
+import { redisBench } from "../../packages/redis/bench/redis.bench.js";
 import { sqlBench } from "../../packages/sql/bench/sql.bench.js";
 import { auditBench } from "./audit.bench.js";
 import { contextBench } from "./context.bench.js";
@@ -18,6 +20,8 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   audit: auditBench,
   sql: sqlBench,
   mcp: mcpBench,
+  redis: redisBench,
+  postgres: postgresBench,
 };
 
 const only = process.argv.slice(2);

@@ -49,29 +49,44 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
   };
   const checkpointPath = `${options.path}.checkpoint`;
   const latest = new Map<string, AuditEvent>();
+  /** Highest sequence number written per stream: a retried or repeated batch is written once. */
+  const written = new Map<string, number>();
+  /** Writes run one at a time, in the order they were asked for. */
+  let tail: Promise<unknown> = Promise.resolve();
+  const append = async (events: readonly AuditEvent[]) => {
+    let text = "";
+    let checkpointed = false;
+    const highest = new Map<string, number>();
+    for (const e of events) {
+      const stream = e["mandate.stream"];
+      if (e.seq <= (written.get(stream) ?? 0)) continue; // already on disk
+      highest.set(stream, Math.max(highest.get(stream) ?? 0, e.seq));
+      text += `${eventLine(e)}\n`;
+      if (e.type === "audit.checkpoint") {
+        latest.set(stream, e);
+        checkpointed = true;
+      }
+    }
+    if (text === "") return;
+    const fh = await file();
+    await fh.write(text);
+    if (fsync === "batch") await fh.datasync();
+    for (const [stream, seq] of highest) written.set(stream, seq);
+    if (checkpointed) {
+      const tmp = `${checkpointPath}.${process.pid}.tmp`;
+      await writeFile(tmp, [...latest.values()].map((e) => `${eventLine(e)}\n`).join(""));
+      await rename(tmp, checkpointPath);
+    }
+  };
   return {
     path: options.path,
     checkpointPath,
-    async write(events: readonly AuditEvent[]) {
-      if (events.length === 0) return;
-      let text = "";
-      let checkpointed = false;
-      for (const e of events) {
-        text += `${eventLine(e)}\n`;
-        if (e.type === "audit.checkpoint") {
-          latest.set(e["mandate.stream"], e);
-          checkpointed = true;
-        }
-      }
-      const fh = await file();
-      await fh.write(text);
-      if (fsync === "batch") await fh.datasync();
-      if (checkpointed) {
-        const tmp = `${checkpointPath}.${process.pid}.tmp`;
-        await writeFile(tmp, [...latest.values()].map((e) => `${eventLine(e)}\n`).join(""));
-        await rename(tmp, checkpointPath);
-      }
+    write(events: readonly AuditEvent[]) {
+      const run = tail.then(() => append(events));
+      tail = run.catch(() => undefined);
+      return run;
     },
+
     async flush() {
       if (handle) await handle.datasync();
     },

@@ -1,0 +1,83 @@
+/**
+ * Revocation propagation across processes on Redis: this process revokes a context; another
+ * process (propagation-worker.ts) checks a call of that context as soon as the change reaches its
+ * view, and notes when the check denied. Figures are from the start of `revoke()` here to the
+ * denying check there, over REVOCATIONS revocations (after a warm-up), one at a time.
+ * `redisBench()` returns them for the root bench runner; run this file directly to print them:
+ *
+ *   npx tsx --conditions=@mandate/source packages/redis/bench/redis.bench.ts
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { newId } from "@mandate/core";
+import { redisRevocationStore } from "@mandate/redis";
+import { Redis } from "ioredis";
+
+const URL_ =
+  process.env.MANDATE_BENCH_REDIS_URL ?? process.env.MANDATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const WARMUP = 500;
+const REVOCATIONS = 5_000;
+
+interface WorkerMessage {
+  ready?: string[];
+  denied?: string;
+  error?: string;
+  results?: [string, string][];
+}
+
+/** `redis.propagation.p50_us` and `redis.propagation.p99_us`: revoke here → a check denies in another process. */
+export async function redisBench(): Promise<Record<string, number>> {
+  const prefix = `mandate-bench-${newId()}`;
+  const worker = fork(
+    fileURLToPath(new URL("./propagation-worker.ts", import.meta.url)),
+    [URL_, prefix, String(WARMUP + REVOCATIONS)],
+    { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  const client = new Redis(URL_);
+  const store = redisRevocationStore({ client, prefix });
+  try {
+    await store.ready();
+    let onMessage: (m: WorkerMessage) => void = () => {};
+    let onExit: (code: number | null) => void = () => {};
+    worker.on("message", (m: WorkerMessage) => onMessage(m));
+    worker.on("exit", (code) => onExit(code));
+    const next = () =>
+      new Promise<WorkerMessage>((resolve, reject) => {
+        onMessage = (m) => (m.error ? reject(new Error(m.error)) : resolve(m));
+        onExit = (code) => reject(new Error(`the worker exited (${code})`));
+      });
+    const ids = (await next()).ready as string[];
+    const started = new Map<string, bigint>();
+    for (const [i, id] of ids.entries()) {
+      const denied = next();
+      const t0 = process.hrtime.bigint();
+      await store.revoke(id, { reason: "bench", at: Date.now(), expiresAt: Date.now() + 600_000 });
+      if (i >= WARMUP) started.set(id, t0);
+      const m = await denied;
+      if (m.denied !== id) throw new Error(`worker denied ${m.denied}, expected ${id}`);
+    }
+    const done = next();
+    worker.send({ done: true });
+    const results = (await done).results as [string, string][];
+    const samples = results
+      .filter(([id]) => started.has(id))
+      .map(([id, t]) => Number(BigInt(t) - (started.get(id) as bigint)) / 1_000)
+      .sort((a, b) => a - b);
+    if (samples.length !== REVOCATIONS)
+      throw new Error(`expected ${REVOCATIONS} samples, got ${samples.length}`);
+    const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number;
+    if (process.env.MANDATE_BENCH_VERBOSE) {
+      console.error({ p90: at(0.9), p95: at(0.95), p999: at(0.999), max: samples.at(-1) });
+    }
+    return { "redis.propagation.p50_us": at(0.5), "redis.propagation.p99_us": at(0.99) };
+  } finally {
+    await store.close();
+    await client.del(store.keys.state, store.keys.expiry, store.keys.meta);
+    client.disconnect();
+    if (worker.exitCode === null) worker.kill();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(await redisBench());
+}
