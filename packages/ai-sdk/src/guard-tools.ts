@@ -1,12 +1,13 @@
 import {
   type AgentContext,
   type AnyTool,
+  CallRegistry,
   MandateError,
   type ReasoningLink,
   type ToolRun,
+  type TrackedCall,
 } from "@mandate/core";
 import type { ModelMessage, Tool, ToolExecutionOptions, ToolSet } from "ai";
-import { CallRegistry, type TrackedCall } from "./call-registry.js";
 import {
   type ApprovalSettings,
   answerFrom,

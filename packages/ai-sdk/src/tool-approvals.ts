@@ -1,6 +1,6 @@
 import type { ApprovalVerdict, Approver } from "@mandate/core";
+import { CallRegistry } from "@mandate/core";
 import type { ModelMessage } from "ai";
-import { CallRegistry } from "./call-registry.js";
 
 /** Options of {@link toolApprovals}. */
 export interface ToolApprovalsOptions {

@@ -54,6 +54,13 @@ export {
   urlInspector,
 } from "./inspectors/index.js";
 export {
+  CallRegistry,
+  type CallRegistryOptions,
+  type CallState,
+  type Runner,
+  TrackedCall,
+} from "./integration/call-registry.js";
+export {
   type AuditOptions,
   createMandate,
   type Mandate,

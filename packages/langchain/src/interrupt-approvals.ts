@@ -1,6 +1,6 @@
 import type { ApprovalVerdict, Approver, PendingApproval } from "@mandate/core";
+import { CallRegistry } from "@mandate/core";
 import type { ActionRequest, HITLRequest, ReviewConfig } from "langchain";
-import { CallRegistry } from "./call-registry.js";
 
 /** Options of {@link interruptApprovals}. */
 export interface InterruptApprovalsOptions {

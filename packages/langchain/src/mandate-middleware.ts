@@ -4,6 +4,7 @@ import { type Command, interrupt, isGraphInterrupt } from "@langchain/langgraph"
 import {
   type AgentContext,
   type AnyTool,
+  CallRegistry,
   type Decision,
   DeniedError,
   type GuardedTool,
@@ -12,7 +13,6 @@ import {
   type ReasoningLink,
 } from "@mandate/core";
 import { type AgentMiddleware, createMiddleware } from "langchain";
-import { CallRegistry } from "./call-registry.js";
 import {
   type ApprovalSettings,
   type InterruptApprovals,

@@ -1,12 +1,10 @@
-import type {
-  ApprovalRequest,
-  ApprovalVerdict,
-  Approver,
-  CallOptions,
-  GuardedTool,
-  PendingApproval,
-  ToolRun,
-} from "@mandate/core";
+/**
+ * For framework integration authors: the frameworks ask "does this call need approval?" before they
+ * run a tool, while core's guard both decides and records the outcome. A tracked call bridges the
+ * two — see {@link TrackedCall}. Shared by the AI SDK and LangChain integrations.
+ */
+import type { ApprovalRequest, ApprovalVerdict, Approver, PendingApproval } from "../approval.js";
+import type { CallOptions, GuardedTool, ToolRun } from "../context.js";
 
 /**
  * Where one guarded call stands: Mandate is deciding, waiting for an approval, has let it run (and
