@@ -904,9 +904,39 @@ class Runtime implements Mandate, ContextHost {
     if (controller === undefined) {
       controller = new AbortController();
       this.controllers.set(ctx, controller);
+      this.abortAtExpiry(ctx, controller);
     }
     this.active.set(ctx, (this.active.get(ctx) ?? 0) + 1);
     return controller.signal;
+  }
+
+  /**
+   * Expiry behaves as revocation for calls in flight too: the context's signal aborts when its
+   * lifetime (the earliest of its ttl, its ancestors' and its identity's) runs out.
+   */
+  private abortAtExpiry(ctx: AgentContext, controller: AbortController): void {
+    if (!Number.isFinite(ctx.expiresAt)) return;
+    const expire = () => {
+      const reason: Reason = { code: "context.expired", message: "context expired", contextId: ctx.id };
+      const decision: Decision = {
+        effect: "deny",
+        deviation: false,
+        reasons: [reason],
+        accesses: [],
+        contextId: ctx.id,
+        tool: "*",
+        callId: "*",
+      };
+      controller.abort(new DeniedError(decision));
+    };
+    // Timers hold at most about 24.8 days; a longer lifetime is re-armed when it comes due.
+    const arm = () => {
+      const left = ctx.expiresAt - this.now();
+      if (left <= 0) return expire();
+      const timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+      (timer as { unref?: () => void }).unref?.();
+    };
+    arm();
   }
 
   private leave(ctx: AgentContext): void {
