@@ -36,6 +36,8 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
   }
   if (value === null || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) {
+    // An array of plain scalars is already canonical as JSON.stringify writes it.
+    if (value.every(isPlainScalar)) return JSON.stringify(value);
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
@@ -49,6 +51,14 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
     if (typeof (obj as { toJSON?: unknown }).toJSON === "function")
       return canonicalJson((obj as { toJSON(): unknown }).toJSON());
     const keys = Object.keys(obj);
+    // Already in canonical order with only plain scalar values: JSON.stringify writes exactly the
+    // canonical form, natively (most small objects of an event are built this way).
+    let flat = omitTopLevelKey === undefined;
+    for (let i = 0; i < keys.length && flat; i++) {
+      if (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) flat = false;
+      else if (!isPlainScalar(obj[keys[i] as string])) flat = false;
+    }
+    if (flat) return JSON.stringify(obj);
     if (keys.length > 1) keys.sort();
     let out = "{";
     for (let i = 0; i < keys.length; i++) {
@@ -61,6 +71,15 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
     return `${out}}`;
   }
   throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
+}
+
+function isPlainScalar(v: unknown): boolean {
+  return (
+    typeof v === "string" ||
+    typeof v === "boolean" ||
+    v === null ||
+    (typeof v === "number" && Number.isFinite(v))
+  );
 }
 
 /** SHA-256 of a value's canonical JSON. */

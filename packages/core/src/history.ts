@@ -33,7 +33,8 @@ export class ContextHistory {
 
   record(call: CallRecord): void {
     this.calls.push(call);
-    if (this.calls.length > HISTORY_LIMIT) this.calls.splice(0, this.calls.length - HISTORY_LIMIT);
+    // Trimmed in chunks, so that keeping the last calls costs O(1) amortised per call.
+    if (this.calls.length >= 2 * HISTORY_LIMIT) this.calls.splice(0, this.calls.length - HISTORY_LIMIT);
   }
 
   /** Notes the values of a tool's output, and taints the context if the tool is untrusted. */

@@ -727,18 +727,32 @@ class Runtime implements Mandate, ContextHost {
       if (state) throw new DeniedError(withReason(decision, state));
     }
 
-    // Each call gets a signal of its own, linked to its context's (and the caller's) for as long
-    // as it runs: frameworks that leave listeners on the signals they are given then leave them
-    // on a short-lived signal, never on the context's.
+    // The call is raced against its context's signal (and the caller's), with listeners this
+    // code removes when the call ends. The tool gets a signal of its own, made when it first asks
+    // for one: frameworks that leave listeners on the signals they are given then leave them on a
+    // short-lived signal, never on the context's — and a tool that ignores its signal costs nothing.
     const own = this.enter(ctx);
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const unlink = link(controller, own, options?.signal);
+    const callerSignal = options?.signal;
+    let controller: AbortController | undefined;
+    let unlink: (() => void) | undefined;
+    const run: ToolRun = {
+      context: ctx,
+      decision,
+      get signal() {
+        if (controller === undefined) {
+          controller = new AbortController();
+          unlink = link(controller, own, callerSignal);
+        }
+        return controller.signal;
+      },
+    };
+    const aborted = () => own.aborted || callerSignal?.aborted === true;
+    const abortReason = () => (own.aborted ? own.reason : callerSignal?.reason);
     const started = this.now();
     let recorded = false;
     try {
-      if (signal.aborted) throw signal.reason;
-      const result = await raceAbort(fn(args, { signal, context: ctx, decision }), signal);
+      if (aborted()) throw abortReason();
+      const result = await raceAbort(fn(args, run), own, callerSignal);
       const findings = this.observeOutput(ctx, ev.tool, args, result, decision);
       const withheld =
         findings.length > 0 && ev.tool?.output?.onUndeclared === "withhold" && ctx.intent.mode !== "monitor";
@@ -755,19 +769,19 @@ class Runtime implements Mandate, ContextHost {
       return result as Awaited<R>;
     } catch (err) {
       if (recorded) throw err;
-      const outcome = signal.aborted ? "aborted" : "error";
+      const outcome = aborted() ? "aborted" : "error";
       this.outcome(ctx, decision, call, ev.tool, started, {
         outcome,
         error: err instanceof Error ? err.message : String(err),
       });
       // A revocation aborts every call of the subtree with one shared error: give this caller one
       // that names its own call.
-      if (err instanceof DeniedError && err === signal.reason) {
+      if (err instanceof DeniedError && err === abortReason()) {
         throw new DeniedError({ ...decision, effect: "deny", reasons: err.decision.reasons });
       }
       throw err;
     } finally {
-      unlink();
+      unlink?.();
       this.leave(ctx);
     }
   }
@@ -1046,18 +1060,23 @@ function auditUnavailable(decision: Decision): Decision {
   });
 }
 
-function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal, also?: AbortSignal): Promise<T> {
   if (!(value instanceof Promise)) return Promise.resolve(value);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(signal.aborted ? signal.reason : also?.reason);
     signal.addEventListener("abort", onAbort, { once: true });
+    also?.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      signal.removeEventListener("abort", onAbort);
+      also?.removeEventListener("abort", onAbort);
+    };
     value.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
+        done();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener("abort", onAbort);
+        done();
         reject(e);
       },
     );
