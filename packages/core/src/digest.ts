@@ -38,6 +38,7 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
   if (Array.isArray(value)) {
     // An array of plain scalars is already canonical as JSON.stringify writes it.
     if (value.every(isPlainScalar)) return JSON.stringify(value);
+
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
@@ -56,7 +57,7 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
     let flat = omitTopLevelKey === undefined;
     for (let i = 0; i < keys.length && flat; i++) {
       if (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) flat = false;
-      else if (!isPlainScalar(obj[keys[i] as string])) flat = false;
+      else if (!isPlainValue(obj[keys[i] as string])) flat = false;
     }
     if (flat) return JSON.stringify(obj);
     if (keys.length > 1) keys.sort();
@@ -80,6 +81,11 @@ function isPlainScalar(v: unknown): boolean {
     v === null ||
     (typeof v === "number" && Number.isFinite(v))
   );
+}
+
+/** A scalar, or an array of scalars: JSON.stringify writes either canonically. */
+function isPlainValue(v: unknown): boolean {
+  return isPlainScalar(v) || (Array.isArray(v) && v.every(isPlainScalar));
 }
 
 /** SHA-256 of a value's canonical JSON. */

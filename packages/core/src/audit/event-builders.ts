@@ -68,7 +68,8 @@ export function decisionEvent(
     linkTo(e, reasoning);
     e["mandate.decision"] = decision.effect;
     e["mandate.deviation"] = decision.deviation;
-    e["mandate.reasons"] = decision.reasons;
+    e["mandate.reasons"] =
+      decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason);
     e["mandate.accesses"] = decision.accesses.map(redactFacts);
     const kept = keep(args, retention);
     if (kept !== undefined) e["mandate.args"] = kept;
@@ -129,9 +130,22 @@ export function lifecycleEvent(
   };
 }
 
-/** Facts are inspector output and may carry query strings or message text: they are redacted too. */
+/**
+ * An access as the trail keeps it: facts redacted (they are inspector output and may carry query
+ * strings or message text), keys in canonical order so that sealing can write it natively.
+ */
 function redactFacts(access: Access): Access {
-  return access.facts === undefined
-    ? access
-    : { ...access, facts: redact(access.facts) as Record<string, unknown> };
+  const a: Record<string, unknown> = { action: access.action, data: access.data };
+  if (access.facts !== undefined) a.facts = redact(access.facts);
+  a.resource = access.resource;
+  if (access.uninspectable !== undefined)
+    a.uninspectable = { field: access.uninspectable.field, reason: access.uninspectable.reason };
+  return a as unknown as Access;
+}
+
+/** A reason with its keys in canonical order. */
+function sortedReason(r: Reason): Reason {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(r).sort()) out[k] = (r as unknown as Record<string, unknown>)[k];
+  return out as unknown as Reason;
 }

@@ -56,10 +56,10 @@ export function redact(value: unknown, depth = 0): unknown {
     if (value.length > PREVIEW_ITEMS) items.push(`… (${value.length} items)`);
     return items;
   }
+  // Keys in canonical order: the preview is sealed into the trail as it is built.
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretName(k) ? MASK : redact(v, depth + 1);
-  }
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj).sort()) out[k] = isSecretName(k) ? MASK : redact(obj[k], depth + 1);
   return out;
 }
 
