@@ -1,7 +1,9 @@
 /**
- * `pnpm bench`: runs every benchmark suite in one process, prints a table and writes
+ * `pnpm bench`: runs every benchmark suite, each in a process of its own (so that one suite's heap
+ * — 300,000 contexts, say — does not slow the next), prints a table and writes
  * `test/bench/results.json` (a flat object of figure name → number). Never edit that file by hand.
  */
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -24,12 +26,43 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   postgres: postgresBench,
 };
 
+const CHILD = "MANDATE_BENCH_SUITE";
+
+// In a child: run the one suite named and hand its figures to the parent as one JSON line.
+const childSuite = process.env[CHILD];
+if (childSuite !== undefined) {
+  const suite = suites[childSuite];
+  if (suite === undefined) throw new Error(`no bench suite ${childSuite}`);
+  process.stdout.write(`${JSON.stringify(await suite())}\n`);
+  process.exit(0);
+}
+
+/** Runs one suite in a fresh process (same Node flags, so the same TypeScript loader). */
+function runInChild(name: string): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, [CHILD]: name },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const last = out.trim().split("\n").at(-1) ?? "";
+      if (code !== 0) return reject(new Error(`bench suite ${name} exited with ${code}`));
+      resolve(JSON.parse(last) as Record<string, number>);
+    });
+  });
+}
+
 const only = process.argv.slice(2);
 const results: Record<string, number> = {};
-for (const [name, suite] of Object.entries(suites)) {
+for (const name of Object.keys(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;
   process.stderr.write(`running ${name}…\n`);
-  for (const [k, v] of Object.entries(await suite())) results[k] = round(v);
+  for (const [k, v] of Object.entries(await runInChild(name))) results[k] = round(v);
 }
 
 const width = Math.max(...Object.keys(results).map((k) => k.length));
