@@ -930,19 +930,10 @@ class Runtime implements Mandate, ContextHost {
    */
   private abortAtExpiry(ctx: AgentContext, controller: AbortController): void {
     if (!Number.isFinite(ctx.expiresAt)) return;
-    const expire = () => {
-      const reason: Reason = { code: "context.expired", message: "context expired", contextId: ctx.id };
-      const decision: Decision = {
-        effect: "deny",
-        deviation: false,
-        reasons: [reason],
-        accesses: [],
-        contextId: ctx.id,
-        tool: "*",
-        callId: "*",
-      };
-      controller.abort(new DeniedError(decision));
-    };
+    const expire = () =>
+      controller.abort(
+        abortError(ctx, { code: "context.expired", message: "context expired", contextId: ctx.id }),
+      );
     // Timers hold at most about 24.8 days; a longer lifetime is re-armed when it comes due.
     const arm = () => {
       const left = ctx.expiresAt - this.now();
@@ -968,16 +959,12 @@ class Runtime implements Mandate, ContextHost {
       // not by the size of the revoked subtree.
       for (const ctx of this.active.keys()) {
         if (!ctx.path.includes(id)) continue;
-        const decision: Decision = {
-          effect: "deny",
-          deviation: false,
-          reasons: [{ code: "context.revoked", message: `context revoked: ${reason ?? ""}`, contextId: id }],
-          accesses: [],
-          contextId: ctx.id,
-          tool: "*",
-          callId: "*",
+        const revoked: Reason = {
+          code: "context.revoked",
+          message: `context revoked: ${reason ?? ""}`,
+          contextId: id,
         };
-        this.controllers.get(ctx)?.abort(new DeniedError(decision));
+        this.controllers.get(ctx)?.abort(abortError(ctx, revoked));
       }
       this.events.emit("revoked", id, reason ?? "");
     } else if (state === "paused") {
@@ -1084,6 +1071,22 @@ function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal, also?: AbortSi
 }
 
 export type { PendingResolution };
+
+/**
+ * The error a context's signal aborts with (revocation, expiry): one for every call in flight, so
+ * it names no tool or call; the guard gives each caller a copy that names its own call.
+ */
+function abortError(ctx: AgentContext, reason: Reason): DeniedError {
+  return new DeniedError({
+    effect: "deny",
+    deviation: false,
+    reasons: [reason],
+    accesses: [],
+    contextId: ctx.id,
+    tool: "*",
+    callId: "*",
+  });
+}
 
 /** Aborts `target` when any source aborts (with its reason); returns the unlinking function. */
 function link(target: AbortController, ...sources: (AbortSignal | undefined)[]): () => void {

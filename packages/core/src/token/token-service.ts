@@ -131,8 +131,7 @@ export class TokenService {
       const state = this.host.stateOf(hit);
       if (state === undefined || state.code === "context.paused") return Promise.resolve(hit);
       this.verified.delete(jwt as string);
-      const code = state.code === "context.expired" ? "ERR_TOKEN_EXPIRED" : "ERR_TOKEN_REVOKED";
-      return Promise.reject(new MandateError(code, `token no longer valid: ${state.message}`));
+      return Promise.reject(noLongerValid(state));
     }
     return this.verifyUncached(jwt);
   }
@@ -149,10 +148,7 @@ export class TokenService {
     const ctx = this.host.adopt(links);
     // Same answer as a cache hit would give: a context past its exp is expired, leeway or not.
     const state = this.host.stateOf(ctx);
-    if (state !== undefined && state.code !== "context.paused") {
-      const code = state.code === "context.expired" ? "ERR_TOKEN_EXPIRED" : "ERR_TOKEN_REVOKED";
-      throw new MandateError(code, `token no longer valid: ${state.message}`);
-    }
+    if (state !== undefined && state.code !== "context.paused") throw noLongerValid(state);
     if (this.cacheSize > 0) {
       if (this.verified.size >= this.cacheSize) {
         // Oldest first: Map iteration follows insertion order.
@@ -200,4 +196,10 @@ export class TokenService {
       ...(this.issuers ? { issuers: this.issuers } : {}),
     });
   }
+}
+
+/** The error for a verified token whose context can no longer act: expired, or revoked (or stale). */
+function noLongerValid(state: { code: string; message: string }): MandateError {
+  const code = state.code === "context.expired" ? "ERR_TOKEN_EXPIRED" : "ERR_TOKEN_REVOKED";
+  return new MandateError(code, `token no longer valid: ${state.message}`);
 }
