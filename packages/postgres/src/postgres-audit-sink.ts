@@ -88,8 +88,18 @@ SELECT ${AUDIT_COLUMNS.map((c, i) => (c === "context_path" ? `c${i}::text[]` : `
   FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(", ")}) AS u(${AUDIT_COLUMNS.map((_, i) => `c${i}`).join(", ")})
 ON CONFLICT (id) DO NOTHING`;
 
-  const insert = (client: PgPoolClient, events: readonly AuditEvent[]) =>
-    client.query(insertSql, columnArrays(events));
+  const insert = async (client: PgPoolClient, events: readonly AuditEvent[]) => {
+    const columns = columnArrays(events);
+    try {
+      await client.query(insertSql, columns);
+    } catch (err) {
+      // ON CONFLICT (id) arbitrates on ids only: a writer racing with the same events can trip the
+      // (stream, seq) key first. It has committed by then, so the same statement now finds those
+      // ids and skips them; an event at a taken position under another id still fails.
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await client.query(insertSql, columns);
+    }
+  };
 
   const copy = async (client: PgPoolClient, events: readonly AuditEvent[]) => {
     const stream = (client as unknown as { query(s: unknown): NodeJS.WritableStream }).query(
