@@ -27,18 +27,34 @@ export function digestText(text: string): string {
  * Canonical JSON (RFC 8785 style: object keys sorted by UTF-16 code units, no whitespace), so that
  * equal values give equal digests whatever the key order they were built with. `omitTopLevelKey`
  * leaves one key of the outermost object out (an event's own hash).
+ *
+ * A value whose objects already list their keys in canonical order (as the audit trail builds its
+ * events) is written by one native `JSON.stringify`, which then writes exactly the canonical form;
+ * anything else is sorted here, level by level.
  */
 export function canonicalJson(value: unknown, omitTopLevelKey?: string): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("canonical JSON has no form for a non-finite number");
+  if (
+    value !== undefined &&
+    typeof value !== "function" &&
+    (omitTopLevelKey === undefined ||
+      (value as Record<string, unknown> | null)?.[omitTopLevelKey] === undefined) &&
+    inCanonicalOrder(value)
+  ) {
     return JSON.stringify(value);
   }
-  if (value === null || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) {
-    // An array of plain scalars is already canonical as JSON.stringify writes it.
-    if (value.every(isPlainScalar)) return JSON.stringify(value);
+  return encode(value, omitTopLevelKey);
+}
 
+function encode(value: unknown, omitTopLevelKey?: string): string {
+  if (typeof value === "number" && !Number.isFinite(value))
+    throw new TypeError("canonical JSON has no form for a non-finite number");
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+      return JSON.stringify(value);
+    if (value === null) return "null";
+    throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
+  }
+  if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
@@ -47,45 +63,60 @@ export function canonicalJson(value: unknown, omitTopLevelKey?: string): string 
     }
     return `${out}]`;
   }
-  if (typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (typeof (obj as { toJSON?: unknown }).toJSON === "function")
-      return canonicalJson((obj as { toJSON(): unknown }).toJSON());
-    const keys = Object.keys(obj);
-    // Already in canonical order with only plain scalar values: JSON.stringify writes exactly the
-    // canonical form, natively (most small objects of an event are built this way).
-    let flat = omitTopLevelKey === undefined;
-    for (let i = 0; i < keys.length && flat; i++) {
-      if (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)) flat = false;
-      else if (!isPlainValue(obj[keys[i] as string])) flat = false;
-    }
-    if (flat) return JSON.stringify(obj);
-    if (keys.length > 1) keys.sort();
-    let out = "{";
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      const v = obj[k];
-      if (v === undefined || typeof v === "function" || k === omitTopLevelKey) continue;
-      if (out.length > 1) out += ",";
-      out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
-    }
-    return `${out}}`;
+  const obj = value as Record<string, unknown>;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === "function")
+    return canonicalJson((obj as { toJSON(): unknown }).toJSON());
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = obj[k];
+    if (v === undefined || typeof v === "function" || k === omitTopLevelKey) continue;
+    if (out.length > 1) out += ",";
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
   }
-  throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
+  return `${out}}`;
 }
 
-function isPlainScalar(v: unknown): boolean {
-  return (
-    typeof v === "string" ||
-    typeof v === "boolean" ||
-    v === null ||
-    (typeof v === "number" && Number.isFinite(v))
-  );
-}
-
-/** A scalar, or an array of scalars: JSON.stringify writes either canonically. */
-function isPlainValue(v: unknown): boolean {
-  return isPlainScalar(v) || (Array.isArray(v) && v.every(isPlainScalar));
+/**
+ * Whether `JSON.stringify(value)` is already the canonical form: every object a plain one listing
+ * its keys in ascending UTF-16 order, every number finite, nothing that JSON.stringify would turn
+ * into something else (`toJSON`, boxed primitives, symbols, bigints). Conservative: false sends the
+ * value to the sorting encoder, which gives the same text or the same error.
+ */
+function inCanonicalOrder(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "undefined":
+    case "function":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const obj = value as Record<string, unknown>;
+      if (typeof obj.toJSON === "function") return false;
+      let previous = "";
+      let first = true;
+      for (const k in obj) {
+        if (!first && previous >= k) return false;
+        if (!inCanonicalOrder(obj[k])) return false;
+        previous = k;
+        first = false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /** SHA-256 of a value's canonical JSON. */

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { AuditQueue, type EventBuilder } from "../src/audit/audit-queue.js";
+import { seal } from "../src/audit/chain.js";
 import type { AuditEvent, AuditSink, Decision } from "../src/index.js";
 import {
   bot,
@@ -149,16 +150,20 @@ describe("nothing is lost", () => {
 describe("AuditQueue", () => {
   const builder =
     (label: string): EventBuilder =>
-    (id, seq) =>
-      ({
+    (id, seq, stream, prev) => {
+      const e = {
         id,
+        "mandate.stream": stream,
         seq,
         time: new Date(0).toISOString(),
         type: "tool.decision",
         "gen_ai.agent.id": label,
         "gen_ai.agent.name": label,
         "mandate.sponsor": "user:test",
-      }) as AuditEvent;
+      } as unknown as AuditEvent;
+      seal(e, prev);
+      return e;
+    };
 
   it("returns increasing positions, refuses with 0 at capacity, and lets forced events past the bound", () => {
     const queue = new AuditQueue(stuckSink(), { capacity: 2 });

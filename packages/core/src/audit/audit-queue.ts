@@ -1,6 +1,6 @@
 import { monotonicIds, newId } from "../ids.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
-import { genesisHash, seal } from "./chain.js";
+import { genesisHash, HASH_FIELD, seal } from "./chain.js";
 
 /** Options of the audit queue between the guard and the sink. */
 export interface AuditQueueOptions {
@@ -19,8 +19,12 @@ export interface AuditQueueOptions {
 /** An event before it is chained. */
 export type UnsealedEvent = Omit<AuditEvent, "mandate.prev" | "mandate.hash">;
 
-/** A recorded fact waiting to become an event; converting it is deferred off the hot path. */
-export type EventBuilder = (id: string, seq: number, stream: string) => UnsealedEvent;
+/**
+ * A recorded fact waiting to become an event; converting it is deferred off the hot path. Given
+ * the event's id, position, stream and the hash of the event before it, returns the event sealed
+ * ({@link seal} or {@link sealText}).
+ */
+export type EventBuilder = (id: string, seq: number, stream: string, prev: string) => AuditEvent;
 
 /** Signs checkpoints: given what to vouch for, returns a compact JWT. */
 export type CheckpointSigner = (claims: {
@@ -55,7 +59,8 @@ export class AuditQueue {
   private readonly onError: (err: unknown) => void;
   private buffer: Pending[] = [];
   private head = 0;
-  private unwritten: AuditEvent[] | undefined;
+  /** Sealed batches in write order: the first is being written (or retried), the next waits. */
+  private ready: AuditEvent[][] = [];
   private seq = 0;
   private readonly nextId = monotonicIds();
   /** This queue's stream: its events form one hash chain. */
@@ -157,15 +162,18 @@ export class AuditQueue {
     const covered = { stream: this.stream, seq: this.seq, hash: this.lastHash, final };
     const signature = await (this.signer as CheckpointSigner)(covered);
     const now = Date.now();
-    const event: UnsealedEvent = {
+    // Keys in canonical order, as every event is built (see event-builders.ts).
+    const event = {
       id: this.nextId(now),
+      "mandate.detail": { covers: { hash: covered.hash, seq: covered.seq }, final },
+      "mandate.hash": undefined,
+      "mandate.prev": undefined,
+      "mandate.signature": signature,
       "mandate.stream": this.stream,
       seq: ++this.seq,
       time: new Date(now).toISOString(),
       type: "audit.checkpoint",
-      "mandate.detail": { covers: { seq: covered.seq, hash: covered.hash }, final },
-      "mandate.signature": signature,
-    };
+    } as unknown as UnsealedEvent;
     this.lastHash = seal(event as AuditEvent, this.lastHash);
     this.checkpointedSeq = this.seq;
     this.checkpointedAt = now;
@@ -181,7 +189,6 @@ export class AuditQueue {
   }
 
   private async take(): Promise<AuditEvent[]> {
-    if (this.unwritten) return this.unwritten;
     if (this.unwrittenCheckpoint) {
       const cp = this.unwrittenCheckpoint;
       this.unwrittenCheckpoint = undefined;
@@ -191,8 +198,8 @@ export class AuditQueue {
     const events: AuditEvent[] = [];
     for (let i = this.head; i < end; i++) {
       const p = this.buffer[i] as Pending;
-      const e = p.build(this.nextId(p.time), ++this.seq, this.stream) as AuditEvent;
-      this.lastHash = seal(e, this.lastHash);
+      const e = p.build(this.nextId(p.time), ++this.seq, this.stream, this.lastHash);
+      this.lastHash = e[HASH_FIELD];
       events.push(e);
     }
     this.head = end;
@@ -215,28 +222,45 @@ export class AuditQueue {
     return events;
   }
 
+  /** Whether anything waits to be sealed. */
+  private get pending(): boolean {
+    return this.unwrittenCheckpoint !== undefined || this.head < this.buffer.length;
+  }
+
+  /**
+   * Writes sealed batches one at a time, in order. While the sink writes one (its I/O runs off this
+   * thread), the next is sealed, so that hashing and writing overlap. A failed write is retried,
+   * batch unchanged, before anything after it.
+   */
   private async drain(): Promise<void> {
     this.scheduled = false;
     if (this.draining) return;
     this.draining = true;
     let delay = this.retryMs;
     try {
-      while (this.unwritten || this.unwrittenCheckpoint || this.head < this.buffer.length) {
-        const events = await this.take();
-        try {
-          await this.sink.write(events);
-        } catch (err) {
-          this.unwritten = events;
-          this.onError(err);
+      while (this.ready.length > 0 || this.pending) {
+        if (this.ready.length === 0) this.ready.push(await this.take());
+        const batch = this.ready[0] as AuditEvent[];
+        const writing = (async () => this.sink.write(batch))().then(
+          () => undefined,
+          (err: unknown) => ({ err }),
+        );
+        if (this.ready.length === 1 && this.pending) {
+          await new Promise<void>((r) => defer(r)); // let the write get under way
+          this.ready.push(await this.take());
+        }
+        const failed = await writing;
+        if (failed !== undefined) {
+          this.onError(failed.err);
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 5_000);
           continue;
         }
-        this.unwritten = undefined;
+        this.ready.shift();
         delay = this.retryMs;
         // Positions count the events offered by the guard; checkpoints ride along uncounted.
         let counted = 0;
-        for (const e of events) {
+        for (const e of batch) {
           if (e.type !== "audit.checkpoint") counted++;
           else if (e["mandate.detail"]?.final === true) this.finalWritten?.();
         }

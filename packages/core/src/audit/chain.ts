@@ -26,15 +26,21 @@ const LINE = Symbol("mandate.line");
  * The canonical text hashed is kept (see {@link eventLine}) so that sinks need not serialise again.
  */
 export function seal(event: AuditEvent, prev: string): string {
-  const e = event as { -readonly [K in keyof AuditEvent]: AuditEvent[K] } & { [LINE]?: string };
-  e[PREV_FIELD] = prev;
-  const text = canonicalJson(e, HASH_FIELD);
+  (event as { "mandate.prev": string })[PREV_FIELD] = prev;
+  return sealText(event, canonicalJson(event, HASH_FIELD))[HASH_FIELD];
+}
+
+/**
+ * Seals an event whose canonical text (everything but `mandate.hash`, `mandate.prev` included) the
+ * caller has written: sets `mandate.hash` to its digest and keeps the text for {@link eventLine}.
+ */
+export function sealText(event: AuditEvent, text: string): AuditEvent {
   const h = digestText(text);
-  e[HASH_FIELD] = h;
+  (event as { "mandate.hash": string })[HASH_FIELD] = h;
   // The hash goes first, then the canonical text it covers: a verifier can strip the prefix and
   // hash the rest as it stands, without parsing and re-encoding.
-  Object.defineProperty(e, LINE, { value: `{"${HASH_FIELD}":"${h}",${text.slice(1)}`, enumerable: false });
-  return h;
+  Object.defineProperty(event, LINE, { value: `{"${HASH_FIELD}":"${h}",${text.slice(1)}`, enumerable: false });
+  return event;
 }
 
 /** One JSON line for an event: the sealed form when it has one (hash first, then canonical text). */

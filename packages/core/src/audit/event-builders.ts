@@ -2,11 +2,11 @@ import type { Access } from "../access.js";
 import type { AgentContext } from "../context.js";
 import type { Decision, Reason } from "../decision.js";
 import type { AgentIdentity } from "../schema/identity.js";
-import type { AuditEventType, ReasoningLink } from "./audit-event.js";
+import { canonicalJson } from "../digest.js";
+import type { AuditEvent, AuditEventType, KeptValue, ReasoningLink } from "./audit-event.js";
 import type { EventBuilder, UnsealedEvent } from "./audit-queue.js";
-import { keep, type Retention, redact } from "./redact.js";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import { sealText } from "./chain.js";
+import { keepWithText, type Retention, redact } from "./redact.js";
 
 // Formatting a date costs more than building the rest of the event; events come in bursts within
 // one millisecond, so the last string is reused.
@@ -20,36 +20,214 @@ function isoTime(time: number): string {
   return iso;
 }
 
-function base(
+/** The fields every event of an agent carries, from its identity and context. */
+interface Who {
+  readonly identity: AgentIdentity | undefined;
+  readonly ctx: AgentContext | undefined;
+  /** A context this process does not know, named by id alone. */
+  readonly contextId?: string;
+}
+
+/**
+ * The fields of one agent context's events, encoded once (a context's identity, path and intent
+ * never change), ready to splice into an event's text: `agent` as `"key":value,` pairs (it opens
+ * the object), the others as `,"key":value`.
+ */
+interface Head {
+  readonly agent: string;
+  readonly version: string;
+  readonly context: string;
+  readonly intent: string;
+  readonly sponsor: string;
+  readonly tenant: string;
+}
+
+const heads = new WeakMap<AgentContext, Head>();
+const str: (s: string) => string = JSON.stringify;
+
+function headOf({ identity, ctx, contextId }: Who): Head {
+  const cacheable = ctx !== undefined && identity === ctx.identity;
+  const cached = cacheable ? heads.get(ctx) : undefined;
+  if (cached !== undefined) return cached;
+  const head: Head = {
+    agent:
+      identity === undefined
+        ? ""
+        : `"gen_ai.agent.id":${str(identity.id)},"gen_ai.agent.name":${str(identity.name)},`,
+    version: identity === undefined ? "" : `,"mandate.agent.version":${str(identity.version)}`,
+    context:
+      ctx !== undefined
+        ? `,"mandate.context.id":${str(ctx.id)},"mandate.context.path":${canonicalJson(ctx.path)}`
+        : contextId !== undefined
+          ? `,"mandate.context.id":${str(contextId)}`
+          : "",
+    intent:
+      ctx === undefined
+        ? ""
+        : `,"mandate.intent.digest":${str(ctx.intentDigest)},"mandate.intent.id":${str(ctx.intent.id)}`,
+    sponsor: identity === undefined ? "" : `,"mandate.sponsor":${str(identity.sponsor)}`,
+    tenant: identity?.tenant === undefined ? "" : `,"mandate.tenant":${str(identity.tenant)}`,
+  };
+  if (cacheable) heads.set(ctx, head);
+  return head;
+}
+
+/**
+ * The fields an event type adds; `undefined` leaves a field out. Arguments and output come with
+ * their canonical text, as {@link keepWithText} encodes them.
+ */
+type Fields = {
+  -readonly [K in Exclude<keyof UnsealedEvent, "mandate.args" | "mandate.output">]?:
+    | UnsealedEvent[K]
+    | undefined;
+} & {
+  args?: [KeptValue, string] | undefined;
+  output?: [KeptValue, string] | undefined;
+};
+
+/** A finite number as JSON writes it (which is also its canonical form). */
+function num(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError("canonical JSON has no form for a non-finite number");
+  return String(n);
+}
+
+/**
+ * Writes an event and its canonical text in one pass, key by key in canonical (sorted) order, and
+ * seals it: the object for sinks and listeners, the text for the hash and for line-oriented sinks.
+ * A context's fixed fields come pre-encoded from its {@link Head}; values this module makes itself
+ * (ids, hashes, times, types, decisions) need no escaping; anything else is encoded by
+ * `canonicalJson`. It costs a fraction of canonicalising the finished object, and the property test
+ * in audit-event-text.property.test.ts holds the text to the canonical JSON of the object.
+ */
+function event(
   id: string,
   seq: number,
   stream: string,
+  prev: string,
   time: number,
   type: AuditEventType,
-  identity: AgentIdentity | undefined,
-  ctx: AgentContext | undefined,
-): Mutable<UnsealedEvent> {
-  const e: Mutable<UnsealedEvent> = { id, "mandate.stream": stream, seq, time: isoTime(time), type };
+  who: Who,
+  f: Fields,
+): AuditEvent {
+  const { identity, ctx } = who;
+  const h = headOf(who);
+  const e: Record<string, unknown> = {};
+  let t = `{${h.agent}`;
   if (identity !== undefined) {
     e["gen_ai.agent.id"] = identity.id;
     e["gen_ai.agent.name"] = identity.name;
-    e["mandate.agent.version"] = identity.version;
-    e["mandate.sponsor"] = identity.sponsor;
-    if (identity.tenant !== undefined) e["mandate.tenant"] = identity.tenant;
   }
-  if (ctx) {
+  const conversation = f["gen_ai.conversation.id"];
+  if (conversation !== undefined) {
+    e["gen_ai.conversation.id"] = conversation;
+    t += `"gen_ai.conversation.id":${str(conversation)},`;
+  }
+  const callId = f["gen_ai.tool.call.id"];
+  if (callId !== undefined) {
+    e["gen_ai.tool.call.id"] = callId;
+    t += `"gen_ai.tool.call.id":${str(callId)},`;
+  }
+  const tool = f["gen_ai.tool.name"];
+  if (tool !== undefined) {
+    e["gen_ai.tool.name"] = tool;
+    t += `"gen_ai.tool.name":${str(tool)},`;
+  }
+  e.id = id;
+  t += `"id":"${id}"`;
+  const accesses = f["mandate.accesses"];
+  if (accesses !== undefined) {
+    e["mandate.accesses"] = accesses;
+    t += `,"mandate.accesses":${canonicalJson(accesses)}`;
+  }
+  if (identity !== undefined) e["mandate.agent.version"] = identity.version;
+  t += h.version;
+  if (f.args !== undefined) {
+    e["mandate.args"] = f.args[0];
+    t += `,"mandate.args":${f.args[1]}`;
+  }
+  if (ctx !== undefined) {
     e["mandate.context.id"] = ctx.id;
     e["mandate.context.path"] = ctx.path;
-    e["mandate.intent.id"] = ctx.intent.id;
-    e["mandate.intent.digest"] = ctx.intentDigest;
+  } else if (who.contextId !== undefined) {
+    e["mandate.context.id"] = who.contextId;
   }
-  return e;
+  t += h.context;
+  const decision = f["mandate.decision"];
+  if (decision !== undefined) {
+    e["mandate.decision"] = decision;
+    t += `,"mandate.decision":"${decision}"`;
+  }
+  const detail = f["mandate.detail"];
+  if (detail !== undefined) {
+    e["mandate.detail"] = detail;
+    t += `,"mandate.detail":${canonicalJson(detail)}`;
+  }
+  const deviation = f["mandate.deviation"];
+  if (deviation !== undefined) {
+    e["mandate.deviation"] = deviation;
+    t += `,"mandate.deviation":${deviation}`;
+  }
+  const duration = f["mandate.duration_ms"];
+  if (duration !== undefined) {
+    e["mandate.duration_ms"] = duration;
+    t += `,"mandate.duration_ms":${num(duration)}`;
+  }
+  const error = f["mandate.error"];
+  if (error !== undefined) {
+    e["mandate.error"] = error;
+    t += `,"mandate.error":${str(error)}`;
+  }
+  e["mandate.hash"] = undefined; // holds its place until sealed, below
+  if (ctx !== undefined) {
+    e["mandate.intent.digest"] = ctx.intentDigest;
+    e["mandate.intent.id"] = ctx.intent.id;
+  }
+  t += h.intent;
+  const outcome = f["mandate.outcome"];
+  if (outcome !== undefined) {
+    e["mandate.outcome"] = outcome;
+    t += `,"mandate.outcome":"${outcome}"`;
+  }
+  if (f.output !== undefined) {
+    e["mandate.output"] = f.output[0];
+    t += `,"mandate.output":${f.output[1]}`;
+  }
+  e["mandate.prev"] = prev;
+  t += `,"mandate.prev":"${prev}"`;
+  const reasoning = f["mandate.reasoning"];
+  if (reasoning !== undefined) {
+    e["mandate.reasoning"] = reasoning;
+    t += `,"mandate.reasoning":${canonicalJson(reasoning)}`;
+  }
+  const reasons = f["mandate.reasons"];
+  if (reasons !== undefined) {
+    e["mandate.reasons"] = reasons;
+    t += reasons.length === 0 ? `,"mandate.reasons":[]` : `,"mandate.reasons":${canonicalJson(reasons)}`;
+  }
+  if (identity !== undefined) e["mandate.sponsor"] = identity.sponsor;
+  t += h.sponsor;
+  e["mandate.stream"] = stream;
+  t += `,"mandate.stream":"${stream}"`;
+  if (identity?.tenant !== undefined) e["mandate.tenant"] = identity.tenant;
+  t += h.tenant;
+  const at = isoTime(time);
+  e.seq = seq;
+  e.time = at;
+  e.type = type;
+  t += `,"seq":${num(seq)},"time":"${at}","type":"${type}"}`;
+  return sealText(e as unknown as AuditEvent, t);
 }
 
-function linkTo(e: Mutable<UnsealedEvent>, reasoning: ReasoningLink | undefined): void {
-  if (reasoning === undefined) return;
-  e["mandate.reasoning"] = reasoning;
-  if (reasoning.conversationId !== undefined) e["gen_ai.conversation.id"] = reasoning.conversationId;
+/** The reasoning link with its keys in canonical order (the caller may build it in any order). */
+function reasoningFields(reasoning: ReasoningLink | undefined): Fields {
+  if (reasoning === undefined) return {};
+  const r: { -readonly [K in keyof ReasoningLink]: ReasoningLink[K] } = {};
+  if (reasoning.conversationId !== undefined) r.conversationId = reasoning.conversationId;
+  if (reasoning.parentStepId !== undefined) r.parentStepId = reasoning.parentStepId;
+  if (reasoning.rationaleDigest !== undefined) r.rationaleDigest = reasoning.rationaleDigest;
+  if (reasoning.stepId !== undefined) r.stepId = reasoning.stepId;
+  if (reasoning.traceId !== undefined) r.traceId = reasoning.traceId;
+  return { "gen_ai.conversation.id": reasoning.conversationId, "mandate.reasoning": r };
 }
 
 /** Builds the `tool.decision` event of a call. */
@@ -61,20 +239,17 @@ export function decisionEvent(
   args: unknown,
   retention: Retention,
 ): EventBuilder {
-  return (id, seq, stream) => {
-    const e = base(id, seq, stream, time, "tool.decision", ctx.identity, ctx);
-    e["gen_ai.tool.name"] = decision.tool;
-    e["gen_ai.tool.call.id"] = decision.callId;
-    linkTo(e, reasoning);
-    e["mandate.decision"] = decision.effect;
-    e["mandate.deviation"] = decision.deviation;
-    e["mandate.reasons"] =
-      decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason);
-    e["mandate.accesses"] = decision.accesses.map(redactFacts);
-    const kept = keep(args, retention);
-    if (kept !== undefined) e["mandate.args"] = kept;
-    return e;
-  };
+  return (id, seq, stream, prev) =>
+    event(id, seq, stream, prev, time, "tool.decision", { identity: ctx.identity, ctx }, {
+      ...reasoningFields(reasoning),
+      "gen_ai.tool.name": decision.tool,
+      "gen_ai.tool.call.id": decision.callId,
+      "mandate.decision": decision.effect,
+      "mandate.deviation": decision.deviation,
+      "mandate.reasons": decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason),
+      "mandate.accesses": decision.accesses.map(redactFacts),
+      args: keepWithText(args, retention),
+    });
 }
 
 /** Builds the `tool.outcome` event of a call that ran. */
@@ -90,24 +265,18 @@ export function outcomeEvent(
   retention: Retention,
   findings: readonly Reason[],
 ): EventBuilder {
-  return (id, seq, stream) => {
-    const e = base(id, seq, stream, time, "tool.outcome", ctx.identity, ctx);
-    e["gen_ai.tool.name"] = decision.tool;
-    e["gen_ai.tool.call.id"] = decision.callId;
-    linkTo(e, reasoning);
-    e["mandate.outcome"] = outcome;
-    e["mandate.duration_ms"] = durationMs;
-    if (error !== undefined) e["mandate.error"] = redact(error) as string;
-    if (outcome === "ok") {
-      const kept = keep(output, retention);
-      if (kept !== undefined) e["mandate.output"] = kept;
-    }
-    if (findings.length > 0) {
-      e["mandate.deviation"] = true;
-      e["mandate.reasons"] = findings;
-    }
-    return e;
-  };
+  return (id, seq, stream, prev) =>
+    event(id, seq, stream, prev, time, "tool.outcome", { identity: ctx.identity, ctx }, {
+      ...reasoningFields(reasoning),
+      "gen_ai.tool.name": decision.tool,
+      "gen_ai.tool.call.id": decision.callId,
+      "mandate.outcome": outcome,
+      "mandate.duration_ms": durationMs,
+      "mandate.error": error === undefined ? undefined : (redact(error) as string),
+      output: outcome === "ok" ? keepWithText(output, retention) : undefined,
+      "mandate.deviation": findings.length > 0 ? true : undefined,
+      "mandate.reasons": findings.length > 0 ? findings.map(sortedReason) : undefined,
+    });
 }
 
 /**
@@ -122,12 +291,8 @@ export function lifecycleEvent(
   detail: Record<string, unknown>,
   contextId?: string,
 ): EventBuilder {
-  return (id, seq, stream) => {
-    const e = base(id, seq, stream, time, type, identity, ctx);
-    if (ctx === undefined && contextId !== undefined) e["mandate.context.id"] = contextId;
-    e["mandate.detail"] = detail;
-    return e;
-  };
+  return (id, seq, stream, prev) =>
+    event(id, seq, stream, prev, time, type, { identity, ctx, contextId }, { "mandate.detail": detail });
 }
 
 /**

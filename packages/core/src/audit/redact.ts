@@ -28,53 +28,140 @@ const PREVIEW_LENGTH = 256;
 const PREVIEW_DEPTH = 6;
 const PREVIEW_ITEMS = 50;
 
+/** The value patterns, folded into two expressions (case-sensitive and not): one scan per string. */
+const SECRET_VALUE = new RegExp(
+  SECRET_VALUES.filter((re) => !re.ignoreCase)
+    .map((re) => re.source)
+    .join("|"),
+);
+const SECRET_VALUE_ANY_CASE = new RegExp(
+  SECRET_VALUES.filter((re) => re.ignoreCase)
+    .map((re) => re.source)
+    .join("|"),
+  "i",
+);
+
+/** Field names seen, and whether each is a secret's: names repeat call after call. */
+const secretNames = new Map<string, boolean>();
+
 /** Whether a field name is one whose value never reaches the log. */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name.replace(/[_-]/g, "").toLowerCase());
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAME.test(name.replace(/[_-]/g, "").toLowerCase());
+    if (secretNames.size >= 4096) secretNames.clear();
+    secretNames.set(name, secret);
+  }
+  return secret;
 }
 
 /** Whether a string value looks like a credential. */
 export function looksSecret(text: string): boolean {
-  return SECRET_VALUES.some((re) => re.test(text));
+  return SECRET_VALUE.test(text) || SECRET_VALUE_ANY_CASE.test(text);
 }
 
 /**
- * A copy of a value that is safe to log: secret-like fields (by name) and values (by pattern)
- * masked, strings cut to 256 characters, depth and list lengths bounded.
+ * Set by {@link redact} when the copy differs from the value in more than key order (something
+ * masked, cut or dropped). Redaction is synchronous, so one flag serves every call.
  */
-export function redact(value: unknown, depth = 0): unknown {
+let altered = false;
+
+/**
+ * A copy of a value that is safe to log: secret-like fields (by name) and values (by pattern)
+ * masked, strings cut to 256 characters, depth and list lengths bounded. Object keys come out in
+ * canonical order.
+ */
+export function redact(value: unknown): unknown {
+  altered = false;
+  return redactAt(value, 0);
+}
+
+function redactAt(value: unknown, depth: number): unknown {
   if (typeof value === "string") {
-    if (looksSecret(value)) return MASK;
-    return value.length > PREVIEW_LENGTH
-      ? `${value.slice(0, PREVIEW_LENGTH)}… (${value.length} chars)`
-      : value;
+    if (looksSecret(value)) {
+      altered = true;
+      return MASK;
+    }
+    if (value.length <= PREVIEW_LENGTH) return value;
+    altered = true;
+    return `${value.slice(0, PREVIEW_LENGTH)}… (${value.length} chars)`;
   }
-  if (value === null || typeof value !== "object") return typeof value === "function" ? undefined : value;
-  if (depth >= PREVIEW_DEPTH) return "[…]";
+  if (value === null) return null;
+  if (typeof value !== "object") {
+    if (typeof value === "number" && Number.isFinite(value)) return value;
+    if (typeof value === "boolean") return value;
+    altered = true; // functions, symbols, bigints, non-finite numbers: not what canonical JSON holds
+    return typeof value === "function" ? undefined : value;
+  }
+  if (depth >= PREVIEW_DEPTH) {
+    altered = true;
+    return "[…]";
+  }
   if (Array.isArray(value)) {
-    const items = value.slice(0, PREVIEW_ITEMS).map((v) => redact(v, depth + 1));
-    if (value.length > PREVIEW_ITEMS) items.push(`… (${value.length} items)`);
+    const n = Math.min(value.length, PREVIEW_ITEMS);
+    const items: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) items[i] = redactAt(value[i], depth + 1);
+    if (value.length > PREVIEW_ITEMS) {
+      altered = true;
+      items.push(`… (${value.length} items)`);
+    }
     return items;
   }
-  // Keys in canonical order: the preview is sealed into the trail as it is built.
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) altered = true; // a class instance: its own fields only
   const out: Record<string, unknown> = {};
   const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj).sort()) out[k] = isSecretName(k) ? MASK : redact(obj[k], depth + 1);
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
+  for (const k of keys) {
+    // An integer-like key is listed first by every JavaScript object, whatever the insertion order.
+    const c = k.charCodeAt(0);
+    if (c >= 48 && c <= 57) altered = true;
+    if (isSecretName(k)) {
+      altered = true;
+      out[k] = MASK;
+    } else {
+      out[k] = redactAt(obj[k], depth + 1);
+    }
+  }
   return out;
 }
 
 /** Keeps a value per a retention setting; undefined for `none` or when it cannot be serialised. */
 export function keep(value: unknown, retention: Retention): KeptValue | undefined {
+  return keepWithText(value, retention)?.[0];
+}
+
+/**
+ * {@link keep}, with the canonical JSON of what is kept. Preview retention redacts first: when
+ * nothing had to be masked or cut, the sorted copy is the value itself in canonical order, so one
+ * encoding serves both the digest and the preview.
+ * @internal
+ */
+export function keepWithText(value: unknown, retention: Retention): [KeptValue, string] | undefined {
   if (retention === "none") return undefined;
-  let digest: string;
+  const v = value === undefined ? null : value;
+  let preview: unknown;
+  let canonical: string;
   try {
-    digest = digestText(canonicalJson(value === undefined ? null : value));
+    if (retention === "preview") {
+      preview = redact(v);
+      canonical = altered ? canonicalJson(v) : JSON.stringify(preview);
+    } else {
+      canonical = canonicalJson(v);
+    }
   } catch {
-    return { digest: "unserialisable" };
+    return [{ digest: "unserialisable" }, `{"digest":"unserialisable"}`];
   }
-  if (retention === "digest") return { digest };
+  const digest = digestText(canonical);
+  if (retention === "digest") return [{ digest }, `{"digest":"${digest}"}`];
+  if (retention === "preview") {
+    const text = altered ? canonicalJson(preview) : canonical;
+    return [{ digest, value: preview }, `{"digest":"${digest}","value":${text}}`];
+  }
   // "full" still never lets a secret-looking field through: the log is not a secret store.
-  return { digest, value: retention === "full" ? redactSecretsOnly(value) : redact(value) };
+  const full = redactSecretsOnly(v);
+  return [{ digest, value: full }, `{"digest":"${digest}","value":${canonicalJson(full)}}`];
 }
 
 function redactSecretsOnly(value: unknown): unknown {
