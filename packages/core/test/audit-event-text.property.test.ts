@@ -53,8 +53,14 @@ describe("an event's line is the canonical JSON of the event, whatever its field
         fc.record({
           name,
           sponsor: name.map((n) => `user:${n}`),
-          tenant: fc.option(text.filter((t) => t.length > 0), { nil: undefined }),
-          callId: fc.option(text.filter((t) => t.length > 0), { nil: undefined }),
+          tenant: fc.option(
+            text.filter((t) => t.length > 0),
+            { nil: undefined },
+          ),
+          callId: fc.option(
+            text.filter((t) => t.length > 0),
+            { nil: undefined },
+          ),
           reasoning: fc.option(
             fc.record(
               {

@@ -19,7 +19,7 @@ export function eventHash(event: object): string {
   return digestText(canonicalJson(event, HASH_FIELD));
 }
 
-const LINE = Symbol("mandate.line");
+const TEXT = Symbol("mandate.text");
 
 /**
  * Links an event into its stream: sets `mandate.prev` and `mandate.hash`; returns the new hash.
@@ -35,17 +35,29 @@ export function seal(event: AuditEvent, prev: string): string {
  * caller has written: sets `mandate.hash` to its digest and keeps the text for {@link eventLine}.
  */
 export function sealText(event: AuditEvent, text: string): AuditEvent {
-  const h = digestText(text);
-  (event as { "mandate.hash": string })[HASH_FIELD] = h;
-  // The hash goes first, then the canonical text it covers: a verifier can strip the prefix and
-  // hash the rest as it stands, without parsing and re-encoding.
-  Object.defineProperty(event, LINE, { value: `{"${HASH_FIELD}":"${h}",${text.slice(1)}`, enumerable: false });
+  (event as { "mandate.hash": string })[HASH_FIELD] = digestText(text);
+  Object.defineProperty(event, TEXT, { value: text, enumerable: false });
   return event;
 }
 
-/** One JSON line for an event: the sealed form when it has one (hash first, then canonical text). */
+/**
+ * One JSON line for an event: the sealed form when it has one — the hash first, then the
+ * canonical text it covers, so that a verifier can strip the prefix and hash the rest as it
+ * stands, without parsing and re-encoding.
+ */
 export function eventLine(event: AuditEvent): string {
-  return (event as { [LINE]?: string })[LINE] ?? JSON.stringify(event);
+  const text = (event as { [TEXT]?: string })[TEXT];
+  if (text === undefined) return JSON.stringify(event);
+  return `{"${HASH_FIELD}":"${event[HASH_FIELD]}",${text.slice(1)}`;
+}
+
+/**
+ * The canonical text an event was sealed over (without its hash), when it was sealed in this
+ * process; line-oriented sinks encode it as it stands.
+ * @internal
+ */
+export function sealedText(event: AuditEvent): string | undefined {
+  return (event as { [TEXT]?: string })[TEXT];
 }
 
 const PREFIX = `{"${HASH_FIELD}":"`;

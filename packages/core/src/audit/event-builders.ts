@@ -1,8 +1,8 @@
 import type { Access } from "../access.js";
 import type { AgentContext } from "../context.js";
 import type { Decision, Reason } from "../decision.js";
-import type { AgentIdentity } from "../schema/identity.js";
 import { canonicalJson } from "../digest.js";
+import type { AgentIdentity } from "../schema/identity.js";
 import type { AuditEvent, AuditEventType, KeptValue, ReasoningLink } from "./audit-event.js";
 import type { EventBuilder, UnsealedEvent } from "./audit-queue.js";
 import { sealText } from "./chain.js";
@@ -112,7 +112,8 @@ function event(
   const { identity, ctx } = who;
   const h = headOf(who);
   const e: Record<string, unknown> = {};
-  let t = `{${h.agent}`;
+  // The text is gathered in pieces and joined once: one flat string, ready to hash.
+  const t: string[] = ["{", h.agent];
   if (identity !== undefined) {
     e["gen_ai.agent.id"] = identity.id;
     e["gen_ai.agent.name"] = identity.name;
@@ -120,30 +121,30 @@ function event(
   const conversation = f["gen_ai.conversation.id"];
   if (conversation !== undefined) {
     e["gen_ai.conversation.id"] = conversation;
-    t += `"gen_ai.conversation.id":${str(conversation)},`;
+    t.push('"gen_ai.conversation.id":', str(conversation), ",");
   }
   const callId = f["gen_ai.tool.call.id"];
   if (callId !== undefined) {
     e["gen_ai.tool.call.id"] = callId;
-    t += `"gen_ai.tool.call.id":${str(callId)},`;
+    t.push('"gen_ai.tool.call.id":', str(callId), ",");
   }
   const tool = f["gen_ai.tool.name"];
   if (tool !== undefined) {
     e["gen_ai.tool.name"] = tool;
-    t += `"gen_ai.tool.name":${str(tool)},`;
+    t.push('"gen_ai.tool.name":', str(tool), ",");
   }
   e.id = id;
-  t += `"id":"${id}"`;
+  t.push('"id":"', id, '"');
   const accesses = f["mandate.accesses"];
   if (accesses !== undefined) {
     e["mandate.accesses"] = accesses;
-    t += `,"mandate.accesses":${canonicalJson(accesses)}`;
+    t.push(',"mandate.accesses":', canonicalJson(accesses));
   }
   if (identity !== undefined) e["mandate.agent.version"] = identity.version;
-  t += h.version;
+  t.push(h.version);
   if (f.args !== undefined) {
     e["mandate.args"] = f.args[0];
-    t += `,"mandate.args":${f.args[1]}`;
+    t.push(',"mandate.args":', f.args[1]);
   }
   if (ctx !== undefined) {
     e["mandate.context.id"] = ctx.id;
@@ -151,71 +152,70 @@ function event(
   } else if (who.contextId !== undefined) {
     e["mandate.context.id"] = who.contextId;
   }
-  t += h.context;
+  t.push(h.context);
   const decision = f["mandate.decision"];
   if (decision !== undefined) {
     e["mandate.decision"] = decision;
-    t += `,"mandate.decision":"${decision}"`;
+    t.push(',"mandate.decision":"', decision, '"');
   }
   const detail = f["mandate.detail"];
   if (detail !== undefined) {
     e["mandate.detail"] = detail;
-    t += `,"mandate.detail":${canonicalJson(detail)}`;
+    t.push(',"mandate.detail":', canonicalJson(detail));
   }
   const deviation = f["mandate.deviation"];
   if (deviation !== undefined) {
     e["mandate.deviation"] = deviation;
-    t += `,"mandate.deviation":${deviation}`;
+    t.push(deviation ? ',"mandate.deviation":true' : ',"mandate.deviation":false');
   }
   const duration = f["mandate.duration_ms"];
   if (duration !== undefined) {
     e["mandate.duration_ms"] = duration;
-    t += `,"mandate.duration_ms":${num(duration)}`;
+    t.push(',"mandate.duration_ms":', num(duration));
   }
   const error = f["mandate.error"];
   if (error !== undefined) {
     e["mandate.error"] = error;
-    t += `,"mandate.error":${str(error)}`;
+    t.push(',"mandate.error":', str(error));
   }
   e["mandate.hash"] = undefined; // holds its place until sealed, below
   if (ctx !== undefined) {
     e["mandate.intent.digest"] = ctx.intentDigest;
     e["mandate.intent.id"] = ctx.intent.id;
   }
-  t += h.intent;
+  t.push(h.intent);
   const outcome = f["mandate.outcome"];
   if (outcome !== undefined) {
     e["mandate.outcome"] = outcome;
-    t += `,"mandate.outcome":"${outcome}"`;
+    t.push(',"mandate.outcome":"', outcome, '"');
   }
   if (f.output !== undefined) {
     e["mandate.output"] = f.output[0];
-    t += `,"mandate.output":${f.output[1]}`;
+    t.push(',"mandate.output":', f.output[1]);
   }
   e["mandate.prev"] = prev;
-  t += `,"mandate.prev":"${prev}"`;
+  t.push(',"mandate.prev":"', prev, '"');
   const reasoning = f["mandate.reasoning"];
   if (reasoning !== undefined) {
     e["mandate.reasoning"] = reasoning;
-    t += `,"mandate.reasoning":${canonicalJson(reasoning)}`;
+    t.push(',"mandate.reasoning":', canonicalJson(reasoning));
   }
   const reasons = f["mandate.reasons"];
   if (reasons !== undefined) {
     e["mandate.reasons"] = reasons;
-    t += reasons.length === 0 ? `,"mandate.reasons":[]` : `,"mandate.reasons":${canonicalJson(reasons)}`;
+    t.push(',"mandate.reasons":', reasons.length === 0 ? "[]" : canonicalJson(reasons));
   }
   if (identity !== undefined) e["mandate.sponsor"] = identity.sponsor;
-  t += h.sponsor;
+  t.push(h.sponsor, ',"mandate.stream":"', stream, '"');
   e["mandate.stream"] = stream;
-  t += `,"mandate.stream":"${stream}"`;
   if (identity?.tenant !== undefined) e["mandate.tenant"] = identity.tenant;
-  t += h.tenant;
+  t.push(h.tenant);
   const at = isoTime(time);
   e.seq = seq;
   e.time = at;
   e.type = type;
-  t += `,"seq":${num(seq)},"time":"${at}","type":"${type}"}`;
-  return sealText(e as unknown as AuditEvent, t);
+  t.push(',"seq":', num(seq), ',"time":"', at, '","type":"', type, '"}');
+  return sealText(e as unknown as AuditEvent, t.join(""));
 }
 
 /** The reasoning link with its keys in canonical order (the caller may build it in any order). */
@@ -240,16 +240,26 @@ export function decisionEvent(
   retention: Retention,
 ): EventBuilder {
   return (id, seq, stream, prev) =>
-    event(id, seq, stream, prev, time, "tool.decision", { identity: ctx.identity, ctx }, {
-      ...reasoningFields(reasoning),
-      "gen_ai.tool.name": decision.tool,
-      "gen_ai.tool.call.id": decision.callId,
-      "mandate.decision": decision.effect,
-      "mandate.deviation": decision.deviation,
-      "mandate.reasons": decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason),
-      "mandate.accesses": decision.accesses.map(redactFacts),
-      args: keepWithText(args, retention),
-    });
+    event(
+      id,
+      seq,
+      stream,
+      prev,
+      time,
+      "tool.decision",
+      { identity: ctx.identity, ctx },
+      {
+        ...reasoningFields(reasoning),
+        "gen_ai.tool.name": decision.tool,
+        "gen_ai.tool.call.id": decision.callId,
+        "mandate.decision": decision.effect,
+        "mandate.deviation": decision.deviation,
+        "mandate.reasons":
+          decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason),
+        "mandate.accesses": decision.accesses.map(redactFacts),
+        args: keepWithText(args, retention),
+      },
+    );
 }
 
 /** Builds the `tool.outcome` event of a call that ran. */
@@ -266,17 +276,26 @@ export function outcomeEvent(
   findings: readonly Reason[],
 ): EventBuilder {
   return (id, seq, stream, prev) =>
-    event(id, seq, stream, prev, time, "tool.outcome", { identity: ctx.identity, ctx }, {
-      ...reasoningFields(reasoning),
-      "gen_ai.tool.name": decision.tool,
-      "gen_ai.tool.call.id": decision.callId,
-      "mandate.outcome": outcome,
-      "mandate.duration_ms": durationMs,
-      "mandate.error": error === undefined ? undefined : (redact(error) as string),
-      output: outcome === "ok" ? keepWithText(output, retention) : undefined,
-      "mandate.deviation": findings.length > 0 ? true : undefined,
-      "mandate.reasons": findings.length > 0 ? findings.map(sortedReason) : undefined,
-    });
+    event(
+      id,
+      seq,
+      stream,
+      prev,
+      time,
+      "tool.outcome",
+      { identity: ctx.identity, ctx },
+      {
+        ...reasoningFields(reasoning),
+        "gen_ai.tool.name": decision.tool,
+        "gen_ai.tool.call.id": decision.callId,
+        "mandate.outcome": outcome,
+        "mandate.duration_ms": durationMs,
+        "mandate.error": error === undefined ? undefined : (redact(error) as string),
+        output: outcome === "ok" ? keepWithText(output, retention) : undefined,
+        "mandate.deviation": findings.length > 0 ? true : undefined,
+        "mandate.reasons": findings.length > 0 ? findings.map(sortedReason) : undefined,
+      },
+    );
 }
 
 /**

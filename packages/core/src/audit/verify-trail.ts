@@ -407,8 +407,11 @@ async function verifyStream(
   };
 }
 
-/** A checkpoint's claims (signature checked when keys are given), or why it is not acceptable. */
-async function checkpointClaims(
+/**
+ * A checkpoint's claims (signature checked when keys are given), or why it is not acceptable.
+ * @internal
+ */
+export async function checkpointClaims(
   event: Record<string, unknown>,
   keys: KeySet | undefined,
   now: number,

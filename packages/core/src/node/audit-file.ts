@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { type TrailVerification, type VerifyTrailOptions, verifyAuditLines } from "../audit/verify-trail.js";
+import { verifySealedFile } from "./verify-sealed-file.js";
 
 /**
  * Reads a JSONL audit file line by line, in chunks, without loading it whole. A last line without
@@ -28,6 +29,13 @@ export interface VerifyAuditFileOptions extends Omit<VerifyTrailOptions, "checkp
    * against checkpoints inside the log.
    */
   readonly checkpointFile?: string | false;
+  /**
+   * Try the fast pass first (default true): with keys given, a file whose lines are all sealed,
+   * linked and vouched for by signed checkpoints is verified from its bytes without parsing each
+   * line; anything else is left to the exact pass, which parses every line. `false` goes straight
+   * to the exact pass. The verdict is the same either way.
+   */
+  readonly fast?: boolean;
 }
 
 /**
@@ -52,6 +60,10 @@ export async function verifyAuditFile(
       .filter((l) => l.trim() !== "")
       .map((l) => JSON.parse(l) as unknown);
   }
-  const { checkpointFile: _, ...rest } = options;
+  const { checkpointFile: _, fast = true, ...rest } = options;
+  if (fast) {
+    const verdict = await verifySealedFile(path, checkpoints, rest);
+    if (verdict !== undefined) return verdict;
+  }
   return verifyAuditLines(readAuditLines(path), { ...rest, checkpoints });
 }

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AuditEvent, AuditSink } from "../audit/audit-event.js";
-import { eventLine } from "../audit/chain.js";
+import { eventLine, HASH_FIELD, sealedText } from "../audit/chain.js";
 
 /** When the JSONL sink asks the OS to put written events on disk. */
 export type FsyncPolicy = "batch" | "none";
@@ -53,23 +53,41 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
   const written = new Map<string, number>();
   /** Writes run one at a time, in the order they were asked for. */
   let tail: Promise<unknown> = Promise.resolve();
+  /** One buffer for every batch (writes run one at a time), grown as batches need. */
+  let buf = Buffer.allocUnsafe(1 << 20);
   const append = async (events: readonly AuditEvent[]) => {
-    let text = "";
     let checkpointed = false;
     const highest = new Map<string, number>();
+    const lines: [AuditEvent, string | undefined][] = [];
+    let bound = 0;
     for (const e of events) {
       const stream = e["mandate.stream"];
       if (e.seq <= (written.get(stream) ?? 0)) continue; // already on disk
       highest.set(stream, Math.max(highest.get(stream) ?? 0, e.seq));
-      text += `${eventLine(e)}\n`;
+      const text = sealedText(e);
+      // UTF-8 takes at most three bytes per UTF-16 code unit; the hash prefix is ASCII.
+      bound += 3 * (text ?? eventLine(e)).length + 128;
+      lines.push([e, text]);
       if (e.type === "audit.checkpoint") {
         latest.set(stream, e);
         checkpointed = true;
       }
     }
-    if (text === "") return;
+    if (lines.length === 0) return;
+    if (buf.length < bound) buf = Buffer.allocUnsafe(Math.max(bound, 2 * buf.length));
+    // Each line is encoded straight into the buffer: no batch-sized string is ever built.
+    let n = 0;
+    for (const [e, text] of lines) {
+      if (text === undefined) {
+        n += buf.write(eventLine(e), n, "utf8");
+      } else {
+        n += buf.write(`{"${HASH_FIELD}":"${e[HASH_FIELD]}",`, n, "latin1");
+        n += buf.write(text.slice(1), n, "utf8");
+      }
+      buf[n++] = 0x0a;
+    }
     const fh = await file();
-    await fh.write(text);
+    for (let at = 0; at < n; ) at += (await fh.write(buf, at, n - at)).bytesWritten;
     if (fsync === "batch") await fh.datasync();
     for (const [stream, seq] of highest) written.set(stream, seq);
     if (checkpointed) {
