@@ -66,6 +66,29 @@ async function realEvents(count: number): Promise<AuditEvent[]> {
   return sink.events.slice(0, count);
 }
 
+/**
+ * The server's own ceiling on this machine: the same rows copied from table to table inside the
+ * server (`INSERT … SELECT` of the sink's own rows into a fresh table with the same schema and
+ * indexes, one statement, committed) — no client, no protocol, no parsing of the events' JSON text.
+ * The sink cannot write faster than this.
+ */
+async function serverInsertRate(pool: pg.Pool, table: string, written: readonly AuditEvent[]): Promise<number> {
+  const copy = `${table}_ceiling`;
+  await migrateAuditTable(pool, { table: copy });
+  try {
+    const t0 = performance.now();
+    const { rowCount } = await pool.query(
+      `INSERT INTO "${copy}" SELECT * FROM "${table}" WHERE id = ANY($1::text[])`,
+      [written.map((e) => e.id)],
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    if (rowCount !== written.length) throw new Error(`ceiling: copied ${rowCount} of ${written.length} rows`);
+    return written.length / seconds;
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS "${copy}"`);
+  }
+}
+
 function batches(events: readonly AuditEvent[], size: number): AuditEvent[][] {
   const out: AuditEvent[][] = [];
   for (let i = 0; i < events.length; i += size) out.push(events.slice(i, i + size));
@@ -95,7 +118,12 @@ export async function postgresBench(
       throw new Error(`expected ${EVENTS + WARMUP} rows, found ${rows[0].n}`);
     if (process.env.MANDATE_BENCH_VERBOSE)
       console.error({ method, batchSize, parallelism, eventBytes: Math.round(bytes) });
-    return { "postgres.sink.events_per_s": EVENTS / seconds };
+    const ceiling = await serverInsertRate(pool, table, events.slice(WARMUP));
+    return {
+      "postgres.sink.events_per_s": EVENTS / seconds,
+      "postgres.server_insert.events_per_s": ceiling,
+      "ratio.postgres_sink_over_server_insert": EVENTS / seconds / ceiling,
+    };
   } finally {
     await pool.query(`DROP TABLE IF EXISTS "${table}"`);
     await pool.end();

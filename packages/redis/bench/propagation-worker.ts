@@ -7,8 +7,31 @@ import { createMandate, defineTool, memoryAuditSink } from "@mandate/core";
 import { redisRevocationStore } from "@mandate/redis";
 import { Redis } from "ioredis";
 
-const [url, prefix, countText] = process.argv.slice(2) as [string, string, string];
+const [url, prefix, countText, mode] = process.argv.slice(2) as [string, string, string, string?];
 const count = Number(countText);
+
+if (mode === "raw") {
+  // The floor: plain Redis pub/sub between two processes, no Mandate on either side. Each message
+  // is an id; its arrival time is noted as the store's check would be.
+  const sub = new Redis(url);
+  const arrivedAt = new Map<string, bigint>();
+  await sub.subscribe(`${prefix}:raw`);
+  sub.on("message", (_channel: string, id: string) => {
+    arrivedAt.set(id, process.hrtime.bigint());
+    process.send?.({ denied: id });
+  });
+  process.on("message", (m: { done?: boolean }) => {
+    if (!m.done) return;
+    process.send?.({ results: [...arrivedAt].map(([id, t]) => [id, t.toString()]) });
+    sub.disconnect();
+    process.exit(0);
+  });
+  process.send?.({ ready: Array.from({ length: count }, (_, i) => `raw-${i}`) });
+} else {
+  await propagation();
+}
+
+async function propagation(): Promise<void> {
 const ping = defineTool<Record<string, never>>({ name: "ping", action: "net.ping", resource: "net/ping" });
 const client = new Redis(url);
 const store = redisRevocationStore({ client, prefix });
@@ -49,3 +72,4 @@ process.on("message", async (m: { done?: boolean }) => {
   process.exit(0);
 });
 process.send?.({ ready: [...contexts.keys()] });
+}
