@@ -66,8 +66,7 @@ function encode(value: unknown, omitTopLevelKey?: string): string {
   const obj = value as Record<string, unknown>;
   if (typeof (obj as { toJSON?: unknown }).toJSON === "function")
     return canonicalJson((obj as { toJSON(): unknown }).toJSON());
-  const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort();
+  const keys = sortKeys(Object.keys(obj));
   let out = "{";
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
@@ -117,6 +116,24 @@ function inCanonicalOrder(value: unknown): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Sorts object keys in place by UTF-16 code units, as `Array.prototype.sort` does by default; the
+ * few keys of an ordinary object are sorted by insertion, which allocates nothing.
+ */
+export function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > k) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** SHA-256 of a value's canonical JSON. */

@@ -118,7 +118,8 @@ function event(
     e["gen_ai.agent.id"] = identity.id;
     e["gen_ai.agent.name"] = identity.name;
   }
-  const conversation = f["gen_ai.conversation.id"];
+  // The conversation is the reasoning link's, under its OpenTelemetry name.
+  const conversation = f["mandate.reasoning"]?.conversationId;
   if (conversation !== undefined) {
     e["gen_ai.conversation.id"] = conversation;
     t.push('"gen_ai.conversation.id":', str(conversation), ",");
@@ -219,15 +220,15 @@ function event(
 }
 
 /** The reasoning link with its keys in canonical order (the caller may build it in any order). */
-function reasoningFields(reasoning: ReasoningLink | undefined): Fields {
-  if (reasoning === undefined) return {};
+function sortedReasoning(reasoning: ReasoningLink | undefined): ReasoningLink | undefined {
+  if (reasoning === undefined) return undefined;
   const r: { -readonly [K in keyof ReasoningLink]: ReasoningLink[K] } = {};
   if (reasoning.conversationId !== undefined) r.conversationId = reasoning.conversationId;
   if (reasoning.parentStepId !== undefined) r.parentStepId = reasoning.parentStepId;
   if (reasoning.rationaleDigest !== undefined) r.rationaleDigest = reasoning.rationaleDigest;
   if (reasoning.stepId !== undefined) r.stepId = reasoning.stepId;
   if (reasoning.traceId !== undefined) r.traceId = reasoning.traceId;
-  return { "gen_ai.conversation.id": reasoning.conversationId, "mandate.reasoning": r };
+  return r;
 }
 
 /** Builds the `tool.decision` event of a call. */
@@ -249,7 +250,7 @@ export function decisionEvent(
       "tool.decision",
       { identity: ctx.identity, ctx },
       {
-        ...reasoningFields(reasoning),
+        "mandate.reasoning": sortedReasoning(reasoning),
         "gen_ai.tool.name": decision.tool,
         "gen_ai.tool.call.id": decision.callId,
         "mandate.decision": decision.effect,
@@ -285,7 +286,7 @@ export function outcomeEvent(
       "tool.outcome",
       { identity: ctx.identity, ctx },
       {
-        ...reasoningFields(reasoning),
+        "mandate.reasoning": sortedReasoning(reasoning),
         "gen_ai.tool.name": decision.tool,
         "gen_ai.tool.call.id": decision.callId,
         "mandate.outcome": outcome,

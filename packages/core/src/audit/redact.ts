@@ -1,4 +1,4 @@
-import { canonicalJson, digestText } from "../digest.js";
+import { canonicalJson, digestText, sortKeys } from "../digest.js";
 import type { KeptValue } from "./audit-event.js";
 
 /** What the audit trail keeps of a tool's arguments or output. */
@@ -111,8 +111,7 @@ function redactAt(value: unknown, depth: number): unknown {
   if (proto !== Object.prototype && proto !== null) altered = true; // a class instance: its own fields only
   const out: Record<string, unknown> = {};
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort();
+  const keys = sortKeys(Object.keys(obj));
   for (const k of keys) {
     // An integer-like key is listed first by every JavaScript object, whatever the insertion order.
     const c = k.charCodeAt(0);

@@ -74,12 +74,12 @@ export class CompiledScope {
     let dataNamed = dataClass === undefined;
     for (const e of this.entries) {
       if (!e.action.test(access.action)) continue;
-      if (!dataNamed && e.data.some((g) => g.test(dataClass as string))) dataNamed = true;
+      if (!dataNamed && anyMatch(e.data, dataClass as string)) dataNamed = true;
       if (!e.resource.test(access.resource)) {
         if (RANK[best] < RANK.resource) best = "resource";
         continue;
       }
-      if (dataClass !== undefined && !e.data.some((g) => g.test(dataClass))) {
+      if (dataClass !== undefined && !anyMatch(e.data, dataClass)) {
         if (RANK[best] < RANK.data) best = "data";
         continue;
       }
@@ -109,4 +109,11 @@ function compileEntry(entry: ScopeEntry): CompiledEntry {
     data: (entry.data ?? []).map((d) => compileGlob(d, ".")),
     where: Object.entries(entry.where ?? {}).map(([name, c]) => [name.split("."), name, c] as const),
   };
+}
+
+/** Whether any of the globs matches the name (a loop, not `some`: this runs on every check). */
+function anyMatch(globs: readonly { test(name: string): boolean }[], name: string): boolean {
+  for (let i = 0; i < globs.length; i++)
+    if ((globs[i] as { test(name: string): boolean }).test(name)) return true;
+  return false;
 }
