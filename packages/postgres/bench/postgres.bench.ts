@@ -72,7 +72,11 @@ async function realEvents(count: number): Promise<AuditEvent[]> {
  * indexes, one statement, committed) — no client, no protocol, no parsing of the events' JSON text.
  * The sink cannot write faster than this.
  */
-async function serverInsertRate(pool: pg.Pool, table: string, written: readonly AuditEvent[]): Promise<number> {
+async function serverInsertRate(
+  pool: pg.Pool,
+  table: string,
+  written: readonly AuditEvent[],
+): Promise<number> {
   const copy = `${table}_ceiling`;
   await migrateAuditTable(pool, { table: copy });
   try {
