@@ -88,6 +88,21 @@ describe("a full audit queue fails closed", () => {
   });
 });
 
+describe("the drain keeps up", () => {
+  it("with a sink that writes at once, guarded calls awaited back to back (yielding to the event loop every 1,000) never fill the default queue", async () => {
+    const { mandate } = setup();
+    const ctx = await mandate.declare(bot, customerNames);
+    const guarded = ctx.guard(lookup, () => [{ name: "Ada Lovelace" }]);
+    // Each call offers two events (decision and outcome): 60,000 events, six times the default
+    // capacity, with the drain running only where the loop yields.
+    for (let i = 0; i < 30_000; i++) {
+      await guarded(customers);
+      if (i % 1000 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    await mandate.close();
+  });
+});
+
 describe("nothing is lost", () => {
   /** Rejects the first `failures` writes, then stores; idempotent by id as the contract asks. */
   function flakySink(failures: number, storeBeforeFailing: boolean) {

@@ -246,7 +246,9 @@ export class AuditQueue {
           (err: unknown) => ({ err }),
         );
         if (this.ready.length === 1 && this.pending) {
-          await new Promise<void>((r) => defer(r)); // let the write get under way
+          // Let the write get under way (its I/O starts a few ticks on); a sink that is already
+          // done — an in-memory one — is not waited for.
+          await Promise.race([writing, new Promise<void>((r) => defer(r))]);
           this.ready.push(await this.take());
         }
         const failed = await writing;
