@@ -19,6 +19,7 @@ import {
   defineTool,
   generateSigningKey,
   type Mandate,
+  memoryAuditSink,
   urlInspector,
 } from "../src/index.js";
 import { jsonlAuditSink, verifyAuditFile } from "../src/node/index.js";
@@ -506,5 +507,51 @@ describe("intent digests anyone can recompute", () => {
     const ctx = await m.declare({ name: "x", sponsor: "user:x", roles: ["analyst"] }, broadIntent());
     expect(ctx.intentDigest).toBe(sha256(canon(ctx.intent)));
     await m.close();
+  });
+});
+
+describe("the trail keeps what the call was decided on", () => {
+  it("records the arguments, reasoning link and output as they were, whatever the caller changes afterwards", async () => {
+    const sink = memoryAuditSink();
+    const mandate = createMandate({
+      roles: { r: [{ action: "net.*", resource: "svc/**" }] },
+      tools: [
+        defineTool<{ to: string; body: { text: string } }>({
+          name: "send",
+          action: "net.send",
+          resource: "svc/mail",
+        }),
+      ],
+      audit: { sink },
+    });
+    const agent = mandate.identity({ name: "mailer", sponsor: "user:alice", roles: ["r"] });
+    const ctx = await mandate.declare(agent, {
+      purpose: "send one note",
+      allow: [{ action: "net.send", resource: "svc/mail" }],
+    });
+    const args = { to: "bob@example.com", body: { text: "hello" } };
+    const reasoning: { stepId: string } = { stepId: "step-1" };
+    const result = { delivered: ["bob@example.com"] };
+    const send = ctx.guard("send", () => result);
+    const out = await send(args, { reasoning, callId: "call-1" });
+    // The caller (or the tool) changes everything before the drain writes the events.
+    args.to = "mallory@example.com";
+    args.body.text = "something else";
+    reasoning.stepId = "step-9";
+    out.delivered.push("mallory@example.com");
+    await mandate.flush();
+
+    const decision = sink.events.find((e) => e.type === "tool.decision") as AuditEvent;
+    const outcome = sink.events.find((e) => e.type === "tool.outcome") as AuditEvent;
+    expect(decision["mandate.args"]).toEqual({
+      digest: sha256(canon({ to: "bob@example.com", body: { text: "hello" } })),
+      value: { body: { text: "hello" }, to: "bob@example.com" },
+    });
+    expect(decision["mandate.reasoning"]).toEqual({ stepId: "step-1" });
+    expect(outcome["mandate.output"]).toEqual({
+      digest: sha256(canon({ delivered: ["bob@example.com"] })),
+      value: { delivered: ["bob@example.com"] },
+    });
+    await mandate.close();
   });
 });

@@ -6,7 +6,7 @@ import type { AgentIdentity } from "../schema/identity.js";
 import type { AuditEvent, AuditEventType, KeptValue, ReasoningLink } from "./audit-event.js";
 import type { EventBuilder, UnsealedEvent } from "./audit-queue.js";
 import { sealText } from "./chain.js";
-import { keepWithText, type Retention, redact } from "./redact.js";
+import { keepSnapshot, type Retention, redact, snapshot } from "./redact.js";
 
 // Formatting a date costs more than building the rest of the event; events come in bursts within
 // one millisecond, so the last string is reused.
@@ -74,7 +74,7 @@ function headOf({ identity, ctx, contextId }: Who): Head {
 
 /**
  * The fields an event type adds; `undefined` leaves a field out. Arguments and output come with
- * their canonical text, as {@link keepWithText} encodes them.
+ * their canonical text, as {@link keepSnapshot} encodes them.
  */
 type Fields = {
   -readonly [K in Exclude<keyof UnsealedEvent, "mandate.args" | "mandate.output">]?:
@@ -84,6 +84,8 @@ type Fields = {
   args?: [KeptValue, string] | undefined;
   output?: [KeptValue, string] | undefined;
 };
+
+const pieces: string[] = [];
 
 /** A finite number as JSON writes it (which is also its canonical form). */
 function num(n: number): string {
@@ -112,8 +114,11 @@ function event(
   const { identity, ctx } = who;
   const h = headOf(who);
   const e: Record<string, unknown> = {};
-  // The text is gathered in pieces and joined once: one flat string, ready to hash.
-  const t: string[] = ["{", h.agent];
+  // The text is gathered in pieces and joined once: one flat string, ready to hash. The pieces go
+  // in one array kept for every event (building is synchronous), so no array is allocated.
+  const t = pieces;
+  t.length = 0;
+  t.push("{", h.agent);
   if (identity !== undefined) {
     e["gen_ai.agent.id"] = identity.id;
     e["gen_ai.agent.name"] = identity.name;
@@ -216,7 +221,9 @@ function event(
   e.time = at;
   e.type = type;
   t.push(',"seq":', num(seq), ',"time":"', at, '","type":"', type, '"}');
-  return sealText(e as unknown as AuditEvent, t.join(""));
+  const text = t.join("");
+  t.length = 0; // let go of the pieces
+  return sealText(e as unknown as AuditEvent, text);
 }
 
 /** The reasoning link with its keys in canonical order (the caller may build it in any order). */
@@ -231,7 +238,10 @@ function sortedReasoning(reasoning: ReasoningLink | undefined): ReasoningLink | 
   return r;
 }
 
-/** Builds the `tool.decision` event of a call. */
+/**
+ * Builds the `tool.decision` event of a call. What the caller could still change — the arguments,
+ * the reasoning link, inspector facts — is captured now; the rest of the work waits for the drain.
+ */
 export function decisionEvent(
   time: number,
   ctx: AgentContext,
@@ -240,6 +250,11 @@ export function decisionEvent(
   args: unknown,
   retention: Retention,
 ): EventBuilder {
+  const argsText = snapshot(args, retention);
+  const link = sortedReasoning(reasoning);
+  const accesses = decision.accesses.some((a) => a.facts !== undefined)
+    ? decision.accesses.map(redactFacts)
+    : undefined;
   return (id, seq, stream, prev) =>
     event(
       id,
@@ -250,20 +265,20 @@ export function decisionEvent(
       "tool.decision",
       { identity: ctx.identity, ctx },
       {
-        "mandate.reasoning": sortedReasoning(reasoning),
+        "mandate.reasoning": link,
         "gen_ai.tool.name": decision.tool,
         "gen_ai.tool.call.id": decision.callId,
         "mandate.decision": decision.effect,
         "mandate.deviation": decision.deviation,
         "mandate.reasons":
           decision.reasons.length === 0 ? decision.reasons : decision.reasons.map(sortedReason),
-        "mandate.accesses": decision.accesses.map(redactFacts),
-        args: keepWithText(args, retention),
+        "mandate.accesses": accesses ?? decision.accesses.map(redactFacts),
+        args: keepSnapshot(argsText, retention),
       },
     );
 }
 
-/** Builds the `tool.outcome` event of a call that ran. */
+/** Builds the `tool.outcome` event of a call that ran; its output is captured now. */
 export function outcomeEvent(
   time: number,
   ctx: AgentContext,
@@ -276,6 +291,8 @@ export function outcomeEvent(
   retention: Retention,
   findings: readonly Reason[],
 ): EventBuilder {
+  const outputText = outcome === "ok" ? snapshot(output, retention) : undefined;
+  const link = sortedReasoning(reasoning);
   return (id, seq, stream, prev) =>
     event(
       id,
@@ -286,13 +303,13 @@ export function outcomeEvent(
       "tool.outcome",
       { identity: ctx.identity, ctx },
       {
-        "mandate.reasoning": sortedReasoning(reasoning),
+        "mandate.reasoning": link,
         "gen_ai.tool.name": decision.tool,
         "gen_ai.tool.call.id": decision.callId,
         "mandate.outcome": outcome,
         "mandate.duration_ms": durationMs,
         "mandate.error": error === undefined ? undefined : (redact(error) as string),
-        output: outcome === "ok" ? keepWithText(output, retention) : undefined,
+        output: keepSnapshot(outputText, retention),
         "mandate.deviation": findings.length > 0 ? true : undefined,
         "mandate.reasons": findings.length > 0 ? findings.map(sortedReason) : undefined,
       },

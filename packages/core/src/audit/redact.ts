@@ -128,38 +128,50 @@ function redactAt(value: unknown, depth: number): unknown {
 
 /** Keeps a value per a retention setting; undefined for `none` or when it cannot be serialised. */
 export function keep(value: unknown, retention: Retention): KeptValue | undefined {
-  return keepWithText(value, retention)?.[0];
+  return keepSnapshot(snapshot(value, retention), retention)?.[0];
 }
 
 /**
- * {@link keep}, with the canonical JSON of what is kept. Preview retention redacts first: when
- * nothing had to be masked or cut, the sorted copy is the value itself in canonical order, so one
- * encoding serves both the digest and the preview.
+ * A value as the trail will keep it, captured when it is recorded — the arguments a decision was
+ * made on, not whatever the object holds by the time the event is written: its JSON text (what a
+ * model sends as tool arguments; `JSON.stringify` is the cheapest faithful copy), `null` when it
+ * has none (a cycle, a bigint…), `undefined` when nothing is kept.
  * @internal
  */
-export function keepWithText(value: unknown, retention: Retention): [KeptValue, string] | undefined {
+export function snapshot(value: unknown, retention: Retention): string | null | undefined {
   if (retention === "none") return undefined;
-  const v = value === undefined ? null : value;
-  let preview: unknown;
-  let canonical: string;
   try {
-    if (retention === "preview") {
-      preview = redact(v);
-      canonical = altered ? canonicalJson(v) : JSON.stringify(preview);
-    } else {
-      canonical = canonicalJson(v);
-    }
+    return JSON.stringify(value === undefined ? null : value) ?? "null";
   } catch {
-    return [{ digest: "unserialisable" }, `{"digest":"unserialisable"}`];
+    return null;
   }
-  const digest = digestText(canonical);
-  if (retention === "digest") return [{ digest }, `{"digest":"${digest}"}`];
+}
+
+/**
+ * What the trail keeps of a {@link snapshot}, with its canonical JSON: the digest of the value's
+ * canonical JSON, and per retention a redacted preview or the value with secrets masked. Preview
+ * retention redacts first: when nothing had to be masked or cut, the sorted copy is the value in
+ * canonical order, so one encoding serves both the digest and the preview.
+ * @internal
+ */
+export function keepSnapshot(
+  text: string | null | undefined,
+  retention: Retention,
+): [KeptValue, string] | undefined {
+  if (text === undefined || retention === "none") return undefined;
+  if (text === null) return [{ digest: "unserialisable" }, `{"digest":"unserialisable"}`];
+  const value: unknown = JSON.parse(text);
   if (retention === "preview") {
-    const text = altered ? canonicalJson(preview) : canonical;
-    return [{ digest, value: preview }, `{"digest":"${digest}","value":${text}}`];
+    const preview = redact(value);
+    const canonical = altered ? canonicalJson(value) : JSON.stringify(preview);
+    const digest = digestText(canonical);
+    const shown = altered ? canonicalJson(preview) : canonical;
+    return [{ digest, value: preview }, `{"digest":"${digest}","value":${shown}}`];
   }
+  const digest = digestText(canonicalJson(value));
+  if (retention === "digest") return [{ digest }, `{"digest":"${digest}"}`];
   // "full" still never lets a secret-looking field through: the log is not a secret store.
-  const full = redactSecretsOnly(v);
+  const full = redactSecretsOnly(value);
   return [{ digest, value: full }, `{"digest":"${digest}","value":${canonicalJson(full)}}`];
 }
 
