@@ -252,9 +252,7 @@ export function decisionEvent(
 ): EventBuilder {
   const argsText = snapshot(args, retention);
   const link = sortedReasoning(reasoning);
-  const accesses = decision.accesses.some((a) => a.facts !== undefined)
-    ? decision.accesses.map(redactFacts)
-    : undefined;
+  const accesses = hasFacts(decision.accesses) ? decision.accesses.map(redactFacts) : undefined;
   return (id, seq, stream, prev) =>
     event(
       id,
@@ -330,6 +328,11 @@ export function lifecycleEvent(
 ): EventBuilder {
   return (id, seq, stream, prev) =>
     event(id, seq, stream, prev, time, type, { identity, ctx, contextId }, { "mandate.detail": detail });
+}
+
+function hasFacts(accesses: readonly Access[]): boolean {
+  for (let i = 0; i < accesses.length; i++) if ((accesses[i] as Access).facts !== undefined) return true;
+  return false;
 }
 
 /**
