@@ -1,11 +1,13 @@
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
+import { linkSignals, raceAbort } from "./abort-signals.js";
 import type { ApprovalVerdict, Approver, PendingApproval } from "./approval.js";
 import { ApprovalDesk, type PendingResolution, withReason } from "./approval-desk.js";
 import type { AuditSink } from "./audit/audit-event.js";
 import { AuditQueue, type AuditQueueOptions } from "./audit/audit-queue.js";
 import { decisionEvent, lifecycleEvent, outcomeEvent } from "./audit/event-builders.js";
 import { memoryAuditSink } from "./audit/memory-audit-sink.js";
+import { CallsInFlight } from "./calls-in-flight.js";
 import {
   AgentContext,
   type CallOptions,
@@ -23,6 +25,7 @@ import { contextState, type Evaluation, type EvaluationEnv, evaluate } from "./e
 import { newId } from "./ids.js";
 import { inspectOutput } from "./inspect-output.js";
 import { consume } from "./limits.js";
+import { PauseWaiters } from "./pause-waiters.js";
 import type { Policy } from "./policy.js";
 import { clampToCeiling, type IntentResolver, parseProposal } from "./resolve/intent-resolver.js";
 import { memoryRevocationStore } from "./revocation/memory-revocation-store.js";
@@ -213,10 +216,9 @@ class Runtime implements Mandate, ContextHost {
   private readonly now: () => number;
   private readonly contexts = new Map<string, AgentContext>();
   /** Contexts with calls in flight, and how many. Revocation scans only these. */
-  private readonly active = new Map<AgentContext, number>();
   /** The signal a context's calls run with; aborted once, for good, when it is revoked. */
-  private readonly controllers = new WeakMap<AgentContext, AbortController>();
-  private readonly pauseWaiters = new Set<{ path: readonly string[]; wake: () => void }>();
+  private readonly pauseWaiters = new PauseWaiters();
+  private readonly inFlight: CallsInFlight;
   private readonly env: EvaluationEnv;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -250,6 +252,7 @@ class Runtime implements Mandate, ContextHost {
     this.pauseWaitMs = parsed.pauseWaitMs ?? 0;
     this.maxDepth = parsed.maxDepth ?? 16;
     this.now = options.now ?? Date.now;
+    this.inFlight = new CallsInFlight(this.now);
     this.env = { store: this.store, tools: this.tools, policies: this.policies };
     this.approvals = new ApprovalDesk(
       { store: this.store, queue: this.queue, context: (id) => this.contexts.get(id), now: () => this.now() },
@@ -710,7 +713,11 @@ class Runtime implements Mandate, ContextHost {
     const callId = options?.callId ?? newId(this.now());
     const live = this.closed ? undefined : ctx;
     let ev = this.evaluate(live, ctx.id, call, callId);
-    if (ev.paused && this.pauseWaitMs > 0) ev = await this.waitForResume(live, ctx.id, call, callId, ev);
+    if (ev.paused && this.pauseWaitMs > 0 && live !== undefined) {
+      ev = await this.pauseWaiters.wait(live.path, this.pauseWaitMs, ev, () =>
+        this.evaluate(live, ctx.id, call, callId),
+      );
+    }
     let [decision, position] = this.commit(live, ev, call);
     if (decision.effect === "ask") {
       await this.approvals.approve(ctx, decision, args);
@@ -731,7 +738,7 @@ class Runtime implements Mandate, ContextHost {
     // code removes when the call ends. The tool gets a signal of its own, made when it first asks
     // for one: frameworks that leave listeners on the signals they are given then leave them on a
     // short-lived signal, never on the context's — and a tool that ignores its signal costs nothing.
-    const own = this.enter(ctx);
+    const own = this.inFlight.enter(ctx);
     const callerSignal = options?.signal;
     let controller: AbortController | undefined;
     let unlink: (() => void) | undefined;
@@ -741,7 +748,7 @@ class Runtime implements Mandate, ContextHost {
       get signal() {
         if (controller === undefined) {
           controller = new AbortController();
-          unlink = link(controller, own, callerSignal);
+          unlink = linkSignals(controller, own, callerSignal);
         }
         return controller.signal;
       },
@@ -782,7 +789,7 @@ class Runtime implements Mandate, ContextHost {
       throw err;
     } finally {
       unlink?.();
-      this.leave(ctx);
+      this.inFlight.leave(ctx);
     }
   }
 
@@ -881,98 +888,23 @@ class Runtime implements Mandate, ContextHost {
     }
   }
 
-  private async waitForResume(
-    ctx: AgentContext | undefined,
-    id: string,
-    call: ToolCall,
-    callId: string,
-    first: Evaluation,
-  ): Promise<Evaluation> {
-    if (ctx === undefined) return first;
-    // One real timer bounds the whole wait (the injected clock may stand still in tests).
-    let expired = false;
-    let wake: () => void = () => {};
-    const timer = setTimeout(() => {
-      expired = true;
-      wake();
-    }, this.pauseWaitMs);
-    const waiter = { path: ctx.path, wake: () => wake() };
-    this.pauseWaiters.add(waiter);
-    let ev = first;
-    try {
-      while (ev.paused && !expired) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        ev = this.evaluate(ctx, id, call, callId);
-      }
-    } finally {
-      clearTimeout(timer);
-      this.pauseWaiters.delete(waiter);
-    }
-    return ev;
-  }
-
-  private enter(ctx: AgentContext): AbortSignal {
-    let controller = this.controllers.get(ctx);
-    if (controller === undefined) {
-      controller = new AbortController();
-      this.controllers.set(ctx, controller);
-      this.abortAtExpiry(ctx, controller);
-    }
-    this.active.set(ctx, (this.active.get(ctx) ?? 0) + 1);
-    return controller.signal;
-  }
-
-  /**
-   * Expiry behaves as revocation for calls in flight too: the context's signal aborts when its
-   * lifetime (the earliest of its ttl, its ancestors' and its identity's) runs out.
-   */
-  private abortAtExpiry(ctx: AgentContext, controller: AbortController): void {
-    if (!Number.isFinite(ctx.expiresAt)) return;
-    const expire = () =>
-      controller.abort(
-        abortError(ctx, { code: "context.expired", message: "context expired", contextId: ctx.id }),
-      );
-    // Timers hold at most about 24.8 days; a longer lifetime is re-armed when it comes due.
-    const arm = () => {
-      const left = ctx.expiresAt - this.now();
-      if (left <= 0) return expire();
-      const timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
-      (timer as { unref?: () => void }).unref?.();
-    };
-    arm();
-  }
-
-  private leave(ctx: AgentContext): void {
-    const n = (this.active.get(ctx) ?? 1) - 1;
-    if (n === 0) this.active.delete(ctx);
-    else this.active.set(ctx, n);
-  }
-
   // ---- revocation ---------------------------------------------------------------------------
 
   /** Reacts to a state change from this process or, through the store, from any other. */
   private onStatus(id: string, state: "revoked" | "paused" | undefined, reason: string | undefined): void {
     if (state === "revoked") {
-      // Only contexts with calls in flight hold a signal, so this loop is bounded by concurrency,
-      // not by the size of the revoked subtree.
-      for (const ctx of this.active.keys()) {
-        if (!ctx.path.includes(id)) continue;
-        const revoked: Reason = {
-          code: "context.revoked",
-          message: `context revoked: ${reason ?? ""}`,
-          contextId: id,
-        };
-        this.controllers.get(ctx)?.abort(abortError(ctx, revoked));
-      }
+      this.inFlight.abortUnder(id, {
+        code: "context.revoked",
+        message: `context revoked: ${reason ?? ""}`,
+        contextId: id,
+      });
       this.events.emit("revoked", id, reason ?? "");
     } else if (state === "paused") {
       this.events.emit("paused", id, reason ?? "");
     } else {
       this.events.emit("resumed", id);
     }
-    if (state !== "paused") for (const w of this.pauseWaiters) if (w.path.includes(id)) w.wake();
+    if (state !== "paused") this.pauseWaiters.wake(id);
   }
 
   private lifecycle(
@@ -1047,61 +979,4 @@ function auditUnavailable(decision: Decision): Decision {
   });
 }
 
-function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal, also?: AbortSignal): Promise<T> {
-  if (!(value instanceof Promise)) return Promise.resolve(value);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.aborted ? signal.reason : also?.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    also?.addEventListener("abort", onAbort, { once: true });
-    const done = () => {
-      signal.removeEventListener("abort", onAbort);
-      also?.removeEventListener("abort", onAbort);
-    };
-    value.then(
-      (v) => {
-        done();
-        resolve(v);
-      },
-      (e) => {
-        done();
-        reject(e);
-      },
-    );
-  });
-}
-
 export type { PendingResolution };
-
-/**
- * The error a context's signal aborts with (revocation, expiry): one for every call in flight, so
- * it names no tool or call; the guard gives each caller a copy that names its own call.
- */
-function abortError(ctx: AgentContext, reason: Reason): DeniedError {
-  return new DeniedError({
-    effect: "deny",
-    deviation: false,
-    reasons: [reason],
-    accesses: [],
-    contextId: ctx.id,
-    tool: "*",
-    callId: "*",
-  });
-}
-
-/** Aborts `target` when any source aborts (with its reason); returns the unlinking function. */
-function link(target: AbortController, ...sources: (AbortSignal | undefined)[]): () => void {
-  const live: [AbortSignal, () => void][] = [];
-  for (const source of sources) {
-    if (source === undefined) continue;
-    if (source.aborted) {
-      target.abort(source.reason);
-      continue;
-    }
-    const onAbort = () => target.abort(source.reason);
-    source.addEventListener("abort", onAbort, { once: true });
-    live.push([source, onAbort]);
-  }
-  return () => {
-    for (const [source, onAbort] of live) source.removeEventListener("abort", onAbort);
-  };
-}
