@@ -65,6 +65,15 @@ export interface MandateOptions {
   readonly policies?: readonly Policy[];
   /** Where revocations and pauses live (default: in memory, this process only). */
   readonly revocations?: RevocationStore;
+  /**
+   * Strict revocation (default false). Normally a call is decided on this process's view of the
+   * store, which a shared store keeps fresh within its staleness bound. In strict mode every
+   * guarded call first waits for the store's read barrier (`sync()`), so it sees every revocation
+   * and pause committed anywhere before it — at the cost of a round trip to the store per call; a
+   * call whose barrier fails is denied (`store.unavailable`). `check()` is synchronous: await
+   * `mandate.sync()` before it for the same guarantee. Needs a store with `sync()`.
+   */
+  readonly strictRevocations?: boolean;
   /** Where audit events go (default: in memory). */
   readonly audit?: AuditSink | AuditOptions;
   /**
@@ -171,12 +180,19 @@ export interface Mandate {
   ): readonly Reason[];
   /** Resolves once every audit event so far is written. */
   flush(): Promise<void>;
+  /**
+   * Waits for the revocation store's read barrier: once it resolves, `check()` sees every
+   * revocation and pause committed before the call, by any process. Rejects when the store cannot
+   * confirm its view (treat as a denial), or has no barrier (`ERR_INVALID_CONFIG`).
+   */
+  sync(): Promise<void>;
   /** Flushes audit and closes the sink and store. */
   close(): Promise<void>;
 }
 
 const Options = z.object({
   roles: z.record(z.string().min(1), Scope),
+  strictRevocations: z.boolean().optional(),
   maxDepth: z.number().int().min(0).max(64).optional(),
   pauseWaitMs: z.number().int().min(0).optional(),
 });
@@ -219,6 +235,7 @@ class Runtime implements Mandate, ContextHost {
   /** The signal a context's calls run with; aborted once, for good, when it is revoked. */
   private readonly pauseWaiters = new PauseWaiters();
   private readonly inFlight: CallsInFlight;
+  private readonly strict: boolean;
   private readonly env: EvaluationEnv;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -231,6 +248,20 @@ class Runtime implements Mandate, ContextHost {
     for (const [i, tool] of (options.tools ?? []).entries()) this.register(tool, `tools[${i}]`);
     this.policies = options.policies ?? [];
     this.store = options.revocations ?? memoryRevocationStore();
+    this.strict = parsed.strictRevocations ?? false;
+    if (this.strict && typeof this.store.sync !== "function") {
+      throw new MandateError(
+        "ERR_INVALID_CONFIG",
+        'invalid configuration at "strictRevocations": the revocation store has no sync() read barrier',
+        [
+          {
+            field: "strictRevocations",
+            rule: "store.sync",
+            message: "the revocation store has no sync() read barrier",
+          },
+        ],
+      );
+    }
     const audit: AuditOptions =
       options.audit === undefined
         ? { sink: memoryAuditSink() }
@@ -712,7 +743,9 @@ class Runtime implements Mandate, ContextHost {
     const call: ToolCall = { tool, args, ...options };
     const callId = options?.callId ?? newId(this.now());
     const live = this.closed ? undefined : ctx;
+    const barrier = this.strict && live !== undefined ? await this.barrier() : undefined;
     let ev = this.evaluate(live, ctx.id, call, callId);
+    if (barrier !== undefined) ev = { ...ev, decision: withReason(ev.decision, barrier), paused: false };
     if (ev.paused && this.pauseWaitMs > 0 && live !== undefined) {
       ev = await this.pauseWaiters.wait(live.path, this.pauseWaitMs, ev, () =>
         this.evaluate(live, ctx.id, call, callId),
@@ -947,6 +980,28 @@ class Runtime implements Mandate, ContextHost {
 
   flush(): Promise<void> {
     return this.queue.flush();
+  }
+
+  sync(): Promise<void> {
+    if (typeof this.store.sync !== "function") {
+      return Promise.reject(
+        new MandateError("ERR_INVALID_CONFIG", "the revocation store has no sync() read barrier"),
+      );
+    }
+    return this.store.sync();
+  }
+
+  /** Strict mode: waits for the store's read barrier; the reason to deny when it fails. */
+  private async barrier(): Promise<Reason | undefined> {
+    try {
+      await (this.store.sync as () => Promise<void>)();
+      return undefined;
+    } catch (err) {
+      return {
+        code: "store.unavailable",
+        message: `revocation store could not confirm its view (strict mode): ${err instanceof Error ? err.message : String(err)}; failing closed`,
+      };
+    }
   }
 
   async close(): Promise<void> {

@@ -30,6 +30,7 @@ async function open(prefix: string): Promise<RedisRevocationStore> {
 
 describeRevocationStore("redis (ioredis 5)", () => open(freshPrefix()), {
   peer: (store) => open(store.keys.tag),
+  sync: true,
 });
 
 it("stays fresh on heartbeats alone (PING in RESP2 subscriber mode)", async () => {

@@ -22,4 +22,5 @@ describeRevocationStore("redis (ioredis)", async () => track(await readyStore(fr
   // Another process's view: its own client and subscriber, the same keys.
   peer: async (store) => track(await readyStore(store.keys.tag)),
   propagationMs: 2_000,
+  sync: true,
 });

@@ -13,6 +13,12 @@ export interface DescribeRevocationStoreOptions<S extends RevocationStore = Revo
   readonly peer?: (store: S) => S | Promise<S>;
   /** How long a change may take to reach a peer's view, ms (default 2,000). */
   readonly propagationMs?: number;
+  /**
+   * The store offers the optional read barrier (`sync()`), for strict mode. With a `peer`, the suite
+   * then holds it to its word: after `sync()`, a view shows every change another view committed
+   * before the call, at once, and a strict Mandate denies a call revoked elsewhere just before it.
+   */
+  readonly sync?: boolean;
   /** Names of tests this adapter is known to fail; they run as `it.fails` (see `describeAuditSink`). */
   readonly knownFailures?: readonly string[];
   /** Per-test timeout, ms (default 30,000). */
@@ -35,6 +41,8 @@ export const REVOCATION_STORE_TESTS = [
   "carries pause and resume to another view",
   "converges on revoked when two views race pause against revoke",
   "starts a new view with the state already recorded",
+  "sync() shows, at once, every change another view committed before it",
+  "a strict Mandate denies a call revoked through another view just before it",
 ] as const;
 
 type TestName = (typeof REVOCATION_STORE_TESTS)[number];
@@ -283,6 +291,45 @@ export function describeRevocationStore<S extends RevocationStore>(
         expect(peer.status(revoked)?.state).toBe("revoked");
         expect(peer.status(paused)?.state).toBe("paused");
       });
+
+      if (options.sync) {
+        test("sync() shows, at once, every change another view committed before it", async (store, made) => {
+          const peer = await peerOf(store, made);
+          expect(typeof peer.sync).toBe("function");
+          for (let i = 0; i < 50; i++) {
+            const id = newId();
+            if (i % 2 === 0) await store.revoke(id, status("r"));
+            else await store.pause(id, status("p"));
+            await (peer.sync as () => Promise<void>)();
+            // No waiting: the barrier is the wait.
+            expect(peer.status(id)?.state).toBe(i % 2 === 0 ? "revoked" : "paused");
+          }
+        });
+
+        test("a strict Mandate denies a call revoked through another view just before it", async (store, made) => {
+          const peer = await peerOf(store, made);
+          const mandate = createMandate({
+            roles,
+            tools: [ping],
+            revocations: peer,
+            strictRevocations: true,
+          });
+          try {
+            for (let i = 0; i < 20; i++) {
+              const ctx = await mandate.declare(bot, intent);
+              const guarded = ctx.guard("ping", () => "pong");
+              await store.revoke(ctx.id, status("revoked elsewhere"));
+              const denied = await guarded({}).then(
+                () => undefined,
+                (err: { decision?: { reasons: { code: string }[] } }) => err.decision?.reasons[0]?.code,
+              );
+              expect(denied).toBe("context.revoked");
+            }
+          } finally {
+            await mandate.flush();
+          }
+        });
+      }
     }
   });
 }

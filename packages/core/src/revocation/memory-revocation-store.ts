@@ -49,6 +49,8 @@ export function memoryRevocationStore(options: MemoryRevocationStoreOptions = {}
       states.delete(id);
       notify(id, undefined);
     },
+    // The view is the state: every change is in it as soon as it is made.
+    async sync() {},
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -34,5 +34,11 @@ export interface RevocationStore {
   pause(contextId: string, status: Omit<ContextStatus, "state">): Promise<void>;
   resume(contextId: string): Promise<void>;
   subscribe(listener: StatusListener): () => void;
+  /**
+   * A read barrier, for strict mode (optional): resolves once every change committed before the
+   * call — by any process — is in this view; rejects when that cannot be confirmed. A store whose
+   * view is the state itself (the memory store) resolves at once.
+   */
+  sync?(): Promise<void>;
   close?(): Promise<void>;
 }
