@@ -250,17 +250,13 @@ class Runtime implements Mandate, ContextHost {
     this.store = options.revocations ?? memoryRevocationStore();
     this.strict = parsed.strictRevocations ?? false;
     if (this.strict && typeof this.store.sync !== "function") {
-      throw new MandateError(
-        "ERR_INVALID_CONFIG",
-        'invalid configuration at "strictRevocations": the revocation store has no sync() read barrier',
-        [
-          {
-            field: "strictRevocations",
-            rule: "store.sync",
-            message: "the revocation store has no sync() read barrier",
-          },
-        ],
-      );
+      throw invalid("ERR_INVALID_CONFIG", "configuration", [
+        {
+          field: "strictRevocations",
+          rule: "store.sync",
+          message: "the revocation store has no sync() read barrier",
+        },
+      ]);
     }
     const audit: AuditOptions =
       options.audit === undefined

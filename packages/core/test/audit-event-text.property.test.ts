@@ -6,7 +6,6 @@
  * integer-like and unsorted keys — the line written is the canonical JSON of the event object as
  * an independent encoder writes it, and the hash is SHA-256 over it.
  */
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,20 +16,7 @@ import {
   eventLine,
   memoryAuditSink,
 } from "../src/index.js";
-
-/** Canonical JSON as a verifier in any language would write it: keys sorted, no whitespace. */
-function canon(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canon).join(",")}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canon(obj[k])}`)
-    .join(",")}}`;
-}
-
-const sha256 = (text: string) => `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
+import { canon, sha256 } from "./fixtures/independent-hash.js";
 
 /** Any text, lone surrogates included. */
 const text = fc.string({ unit: "binary", maxLength: 40 });

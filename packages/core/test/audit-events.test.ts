@@ -4,7 +4,6 @@
  * lifecycle step, never write secrets, keep what each tool's retention setting says, and their
  * hashes can be recomputed by anyone with a canonical JSON encoder and SHA-256.
  */
-import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,22 +23,8 @@ import {
 } from "../src/index.js";
 import { jsonlAuditSink, verifyAuditFile } from "../src/node/index.js";
 import { approveYes, askOnAsk, round, runTools, teeSink } from "./fixtures/audit-run.js";
+import { canon, sha256 } from "./fixtures/independent-hash.js";
 import { broadIntent, denial, roles, translate } from "./helpers.js";
-
-// ---- an independent implementation of the hash: canonical JSON + node:crypto ------------------------
-
-/** Canonical JSON as a verifier in any language would write it: keys sorted, no whitespace. */
-function canon(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canon).join(",")}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canon(obj[k])}`)
-    .join(",")}}`;
-}
-
-const sha256 = (text: string) => `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
 
 // ---- tools with secrets, and retention settings ------------------------------------------------------
 
