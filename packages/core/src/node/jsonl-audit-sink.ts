@@ -58,16 +58,18 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
   const append = async (events: readonly AuditEvent[]) => {
     let checkpointed = false;
     const highest = new Map<string, number>();
-    const lines: [AuditEvent, string | undefined][] = [];
+    /** Each event with its sealed text, or else its whole line. */
+    const lines: [AuditEvent, string | undefined, string | undefined][] = [];
     let bound = 0;
     for (const e of events) {
       const stream = e["mandate.stream"];
       if (e.seq <= (written.get(stream) ?? 0)) continue; // already on disk
       highest.set(stream, Math.max(highest.get(stream) ?? 0, e.seq));
       const text = sealedText(e);
+      const line = text === undefined ? eventLine(e) : undefined;
       // UTF-8 takes at most three bytes per UTF-16 code unit; the hash prefix is ASCII.
-      bound += 3 * (text ?? eventLine(e)).length + 128;
-      lines.push([e, text]);
+      bound += 3 * (text ?? (line as string)).length + 128;
+      lines.push([e, text, line]);
       if (e.type === "audit.checkpoint") {
         latest.set(stream, e);
         checkpointed = true;
@@ -77,9 +79,9 @@ export function jsonlAuditSink(options: JsonlAuditSinkOptions): JsonlAuditSink {
     if (buf.length < bound) buf = Buffer.allocUnsafe(Math.max(bound, 2 * buf.length));
     // Each line is encoded straight into the buffer: no batch-sized string is ever built.
     let n = 0;
-    for (const [e, text] of lines) {
+    for (const [e, text, line] of lines) {
       if (text === undefined) {
-        n += buf.write(eventLine(e), n, "utf8");
+        n += buf.write(line as string, n, "utf8");
       } else {
         n += buf.write(`{"${HASH_FIELD}":"${e[HASH_FIELD]}",`, n, "latin1");
         n += buf.write(text.slice(1), n, "utf8");

@@ -117,7 +117,7 @@ export async function verifySealedFile(
     if (seq !== st.lastSeq + 1 || prev !== st.lastHash || st.final) unsure();
     if (type === CHECKPOINT) {
       const cp = JSON.parse(buf.toString("utf8", s, e)) as Record<string, unknown>;
-      const covers = (cp["mandate.detail"] as { covers?: Checkpoint["covers"] } | undefined)?.covers;
+      const covers = coversOf(cp);
       if (covers?.seq !== seq - 1 || covers.hash !== `sha256:${prev}`) unsure();
       st.checkpoints.push({ seq, hash: computed, covers, claims: checkpointClaims(cp, keys, now) });
       st.final = (cp["mandate.detail"] as { final?: unknown }).final === true;
@@ -152,10 +152,7 @@ export async function verifySealedFile(
       let checkpointedSeq = 0;
       let final = false;
       for (const cp of st.checkpoints) {
-        const c = await cp.claims;
-        if (typeof c === "string" || c.stream !== id || c.seq !== cp.covers?.seq || c.hash !== cp.covers.hash)
-          unsure();
-        const claims = c as CheckpointClaims;
+        const claims = vouching(await cp.claims, id, cp.covers);
         valid++;
         checkpointedSeq = Math.max(checkpointedSeq, claims.seq);
         final ||= claims.final;
@@ -165,12 +162,9 @@ export async function verifySealedFile(
         if (outside?.["mandate.stream"] !== id) continue;
         const own = st.checkpoints.find((cp) => cp.seq === outside.seq);
         if (own === undefined || `sha256:${own.hash}` !== outside[HASH_FIELD]) unsure();
-        const c = await checkpointClaims(outside, keys, now);
-        const covers = (outside["mandate.detail"] as { covers?: Checkpoint["covers"] } | undefined)?.covers;
-        if (typeof c === "string" || c.stream !== id || c.seq !== covers?.seq || c.hash !== covers?.hash)
-          unsure();
+        const claims = vouching(await checkpointClaims(outside, keys, now), id, coversOf(outside));
         valid++;
-        final ||= (c as CheckpointClaims).final;
+        final ||= claims.final;
       }
       summaries.push({
         stream: id,
@@ -193,6 +187,22 @@ export async function verifySealedFile(
     // Signature checks still running when the pass gave up must not go unhandled.
     for (const st of streams.values()) for (const cp of st.checkpoints) cp.claims.catch(() => undefined);
   }
+}
+
+/** What a checkpoint event states it vouches for. */
+function coversOf(checkpoint: Record<string, unknown>): Checkpoint["covers"] {
+  return (checkpoint["mandate.detail"] as { covers?: Checkpoint["covers"] } | undefined)?.covers;
+}
+
+/** The checkpoint's signed claims, when they verify and are for this stream and what it states. */
+function vouching(
+  claims: CheckpointClaims | string,
+  stream: string,
+  covers: Checkpoint["covers"],
+): CheckpointClaims {
+  if (typeof claims === "string" || claims.stream !== stream) return unsure();
+  if (claims.seq !== covers?.seq || claims.hash !== covers.hash) return unsure();
+  return claims;
 }
 
 /** The lines no signature vouches for, read again from the file, each with what the scan took. */
