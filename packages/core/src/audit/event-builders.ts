@@ -115,7 +115,9 @@ function event(
   const h = headOf(who);
   const e: Record<string, unknown> = {};
   // The text is gathered in pieces and joined once: one flat string, ready to hash. The pieces go
-  // in one array kept for every event (building is synchronous), so no array is allocated.
+  // in one array kept for every event (building is synchronous), so no array is allocated. Each
+  // field is written out rather than through a `put(key, value, json)` helper: with the helper's
+  // key lookup and per-value strings the audit bench appended a fifth fewer events per second.
   const t = pieces;
   t.length = 0;
   t.push("{", h.agent);
