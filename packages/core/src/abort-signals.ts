@@ -25,7 +25,11 @@ export function raceAbort<T>(value: T | Promise<T>, signal: AbortSignal, also?: 
   });
 }
 
-/** Aborts `target` when any source aborts (with its reason); returns the unlinking function. */
+/**
+ * Aborts `target` when any source aborts (with its reason); returns the unlinking function. For
+ * framework integrations too: a tool given its own controller's signal, linked to the context's
+ * and the framework's, leaves its listeners on that short-lived signal, never on the context's.
+ */
 export function linkSignals(target: AbortController, ...sources: (AbortSignal | undefined)[]): () => void {
   const live: [AbortSignal, () => void][] = [];
   for (const source of sources) {

@@ -3,6 +3,8 @@
  * Runtime-neutral: no `node:` imports here (Node-only parts live in `@mandate/core/node`).
  * @packageDocumentation
  */
+
+export { linkSignals } from "./abort-signals.js";
 export { type Access, type Inspector, uninspectable } from "./access.js";
 export {
   type ApprovalRequest,

@@ -1,4 +1,4 @@
-import { type AgentContext, type AnyTool, DeniedError, newId } from "@mandate/core";
+import { type AgentContext, type AnyTool, DeniedError, linkSignals, newId } from "@mandate/core";
 import {
   defineToolInputGuardrail,
   type FunctionTool,
@@ -63,12 +63,13 @@ export function guardTool<T extends AnyFunctionTool>(tool: T, options: GuardTool
       // The tool stops on a revocation (core's signal) as well as on the SDK's own cancellation. It
       // gets a signal of its own call: listeners it leaves behind must not pile up on the
       // context's signal, which every call of the context shares.
-      const link = linkedSignal(run.signal, exec.details?.signal);
+      const own = new AbortController();
+      const unlink = linkSignals(own, run.signal, exec.details?.signal);
       try {
-        const details: ToolCallDetails = { ...exec.details, signal: link.signal };
+        const details: ToolCallDetails = { ...exec.details, signal: own.signal };
         return await original.invoke(exec.runContext, exec.input, details);
       } finally {
-        link.dispose();
+        unlink();
       }
     });
     call.result = guarded(args, { callId });
@@ -175,28 +176,6 @@ function awaitExecution(call: InFlightCall, signal: AbortSignal, withinMs: numbe
       signal.removeEventListener("abort", onAbort);
     });
   });
-}
-
-/** A signal aborted when any of the given ones aborts; `dispose` detaches it from them. */
-function linkedSignal(...sources: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const attached: [AbortSignal, () => void][] = [];
-  for (const source of sources) {
-    if (source === undefined) continue;
-    if (source.aborted) {
-      controller.abort(source.reason);
-      break;
-    }
-    const abort = () => controller.abort(source.reason);
-    source.addEventListener("abort", abort, { once: true });
-    attached.push([source, abort]);
-  }
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      for (const [source, abort] of attached) source.removeEventListener("abort", abort);
-    },
-  };
 }
 
 function parseArgs(input: string): unknown {
